@@ -1,0 +1,30 @@
+//! The change feed: an append-only log written in the same transaction as the change it describes.
+//! The search index, triage and live events each follow it from their last acknowledged sequence.
+
+use crate::ids::{ConversationId, Seq};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+crate::enums::string_enum_pub!(
+    /// What changed.
+    ChangeKind, "change kind" {
+        MessageCreated = "message_created",
+        MessageUpdated = "message_updated",
+        ConversationCreated = "conversation_created",
+        ConversationUpdated = "conversation_updated",
+        ContactUpdated = "contact_updated",
+        AccountUpdated = "account_updated",
+    }
+);
+
+/// One entry of the change feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub seq: Seq,
+    pub kind: ChangeKind,
+    /// The id of the changed row; its table follows from `kind`.
+    pub entity_id: i64,
+    /// The conversation concerned, for message and conversation changes.
+    pub conversation_id: Option<ConversationId>,
+    pub at: DateTime<Utc>,
+}

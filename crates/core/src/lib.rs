@@ -1,0 +1,35 @@
+//! The trellis domain: what a channel, account, contact, message and conversation are, how messages
+//! group into conversations, and the seams ([`store::Store`], [`search::SearchIndex`]) that the
+//! storage and search crates implement.
+//!
+//! Nothing in this crate does IO or needs an async runtime; its tests run in microseconds.
+
+pub mod change;
+pub mod conversation;
+pub mod directory;
+pub mod enums;
+pub mod ids;
+pub mod message;
+pub mod query;
+pub mod search;
+pub mod store;
+pub mod validated;
+
+pub use change::{Change, ChangeKind};
+pub use conversation::{
+    AssigneeFilter, Conversation, ConversationFilter, ConversationKey, ConversationPage,
+    ConversationPatch, PageCursor,
+};
+pub use directory::{Account, Brand, NewAccount, NewUser, Person, Team, User};
+pub use enums::{Channel, ConversationStatus, Direction, MessageKind, Priority, Role};
+pub use ids::{
+    AccountId, BrandId, ContactId, ConversationId, MessageId, PersonId, Seq, TeamId, UserId,
+};
+pub use message::{
+    Contact, CursorUpdate, IngestBatch, IngestOutcome, Message, NewContact, NewMessage,
+};
+pub use search::{
+    IndexDoc, SearchError, SearchHit, SearchIndex, SearchRequest, SearchResults, SortOrder,
+};
+pub use store::{Backend, Store, StoreError, StoreResult};
+pub use validated::{Handle, PlatformId, TagName, ValidationError};

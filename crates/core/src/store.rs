@@ -1,0 +1,142 @@
+//! The `Store` seam: the only source of truth. Implemented for SQLite and PostgreSQL in
+//! `trellis-store`, both held to one conformance suite.
+
+use crate::change::Change;
+use crate::conversation::{Conversation, ConversationFilter, ConversationPage, ConversationPatch};
+use crate::directory::{Account, Brand, NewAccount, NewUser, Person, Team, User};
+use crate::ids::{AccountId, ContactId, ConversationId, MessageId, PersonId, Seq, TeamId, UserId};
+use crate::message::{Contact, IngestBatch, IngestOutcome, Message};
+use crate::search::IndexDoc;
+use async_trait::async_trait;
+
+/// What went wrong in the store, in domain terms. Backend error codes are mapped here by the
+/// store crate, never by its callers.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    /// A uniqueness or state rule was broken (duplicate email, unknown team member, …).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The input breaks a rule the store enforces (e.g. an account of another brand).
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The database cannot be reached or refused the connection.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data that does not read back as the domain type (a bug or a hand-edited database).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        Self::NotFound { entity, id: id.to_string() }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The message store. Every write appends to the change feed in the same transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies the pending migrations of this backend (`migrations/sqlite` or `migrations/postgres`).
+    /// Idempotent; `trellis serve` runs it at start, `trellis migrate` on demand.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// Cheap round trip for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- directory -------------------------------------------------------------------------
+
+    async fn create_brand(&self, name: &str) -> StoreResult<Brand>;
+    async fn list_brands(&self) -> StoreResult<Vec<Brand>>;
+    async fn create_account(&self, account: NewAccount) -> StoreResult<Account>;
+    async fn get_account(&self, id: AccountId) -> StoreResult<Account>;
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
+    /// Emails are unique, case-insensitively: a duplicate is [`StoreError::Conflict`].
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn create_team(&self, name: &str) -> StoreResult<Team>;
+    async fn list_teams(&self) -> StoreResult<Vec<Team>>;
+    async fn add_team_member(&self, team: TeamId, user: UserId) -> StoreResult<()>;
+    async fn team_members(&self, team: TeamId) -> StoreResult<Vec<UserId>>;
+
+    // --- ingest ----------------------------------------------------------------------------
+
+    /// Upserts a normalized batch in one transaction: contacts on (channel, platform id), messages
+    /// on (account, platform id), conversations on (account, [`crate::ConversationKey`]); saves the
+    /// batch's cursors; appends the change feed. Identical re-deliveries change nothing and write no
+    /// change; an edit updates the message. A new inbound message reopens a resolved or snoozed
+    /// conversation. All or nothing.
+    async fn ingest(&self, batch: IngestBatch) -> StoreResult<IngestOutcome>;
+
+    /// The cursor last saved for an account's stream.
+    async fn cursor(&self, account: AccountId, stream: &str) -> StoreResult<Option<String>>;
+
+    // --- reads -----------------------------------------------------------------------------
+
+    async fn get_message(&self, id: MessageId) -> StoreResult<Message>;
+    /// A conversation's messages, oldest first.
+    async fn conversation_messages(&self, id: ConversationId) -> StoreResult<Vec<Message>>;
+    async fn get_contact(&self, id: ContactId) -> StoreResult<Contact>;
+    async fn get_conversation(&self, id: ConversationId) -> StoreResult<Conversation>;
+    /// Keyset-paginated, ordered by `(updated_at desc, id desc)`. Never uses `OFFSET`.
+    async fn list_conversations(
+        &self,
+        filter: &ConversationFilter,
+    ) -> StoreResult<ConversationPage>;
+    async fn message_count(&self) -> StoreResult<u64>;
+
+    // --- commands --------------------------------------------------------------------------
+
+    /// Applies a workflow change; bumps `updated_at` and writes a change only if something changed.
+    async fn update_conversation(
+        &self,
+        id: ConversationId,
+        patch: ConversationPatch,
+    ) -> StoreResult<Conversation>;
+
+    /// Links a contact to a person, creating the person when `person` is `None`. A contact belongs
+    /// to at most one person; linking again moves it.
+    async fn link_contact(
+        &self,
+        contact: ContactId,
+        person: Option<PersonId>,
+    ) -> StoreResult<Person>;
+    /// Every contact of a person, across platforms.
+    async fn person_contacts(&self, person: PersonId) -> StoreResult<Vec<Contact>>;
+
+    // --- change feed -----------------------------------------------------------------------
+
+    /// Changes with `seq > after`, ascending, at most `limit`. A change is visible here only once
+    /// every change with a smaller sequence is too, so a follower that resumes from the last seq it
+    /// saw never skips one.
+    async fn changes_since(&self, after: Seq, limit: u32) -> StoreResult<Vec<Change>>;
+    /// The highest sequence written, `Seq(0)` when the feed is empty.
+    async fn latest_seq(&self) -> StoreResult<Seq>;
+
+    // --- search projection -----------------------------------------------------------------
+
+    /// Index documents for these messages (missing ids are skipped).
+    async fn index_docs(&self, messages: &[MessageId]) -> StoreResult<Vec<IndexDoc>>;
+    /// Index documents for every message of these conversations (their workflow fields changed).
+    async fn conversation_index_docs(
+        &self,
+        conversations: &[ConversationId],
+    ) -> StoreResult<Vec<IndexDoc>>;
+    /// Every message's document in id order, a page at a time, for rebuilding the index.
+    async fn scan_index_docs(&self, after: MessageId, limit: u32) -> StoreResult<Vec<IndexDoc>>;
+}
