@@ -1,0 +1,4 @@
+//! trellis-bench: measures trellis on a deterministic synthetic corpus (ingest, search and
+//! conversation-list latency, memory) and runs the same searches the way peers do them.
+
+pub mod corpus;
