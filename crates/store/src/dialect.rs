@@ -1,0 +1,28 @@
+//! The few places where SQLite and PostgreSQL need different SQL. Everything else is one text.
+
+/// Per-backend SQL fragments, implemented by [`crate::SqliteStore`] and [`crate::PgStore`].
+pub(crate) trait Dialect {
+    const BACKEND: trellis_core::Backend;
+
+    /// Run before every insert into `changes`, in the same transaction.
+    ///
+    /// PostgreSQL assigns an identity value when a row is inserted, not when its transaction
+    /// commits: transaction A may take seq 10, B seq 11, and B commit first. A follower reading
+    /// `seq > 9` would then see 11, move its mark to 11, and never see 10. Taking one
+    /// transaction-scoped advisory lock before inserting (released only at commit or rollback)
+    /// serializes the take-a-seq-and-commit step, so seq order equals commit order. SQLite has a
+    /// single writer, so it needs nothing.
+    const LOCK_CHANGE_FEED: Option<&'static str>;
+
+    /// Appended to a `select` that reads rows the transaction is about to rewrite from values
+    /// computed in Rust: row locks on PostgreSQL; SQLite's write transaction already excludes
+    /// other writers.
+    const FOR_UPDATE: &'static str;
+
+    /// Prefix that turns a query into its plan.
+    const EXPLAIN: &'static str;
+
+    /// Session settings for an explain, run in its own transaction. PostgreSQL turns sequential
+    /// scans off so that on small tables the plan shows the index it would choose at scale.
+    const EXPLAIN_SETUP: &'static [&'static str];
+}

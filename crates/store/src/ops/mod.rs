@@ -1,0 +1,31 @@
+//! The store's operations, written once and instantiated for each backend.
+//!
+//! Each file holds a `macro_rules!` that expands to inherent methods on `This` (the backend's store
+//! type) using `Db` (its `sqlx::Database`); `sqlite.rs` and `postgres.rs` define both aliases and
+//! invoke [`backend_ops`]. A macro rather than generics over `sqlx::Database`: the generic version
+//! needs a dozen higher-ranked bounds repeated on every function, while the SQL text, the binds and
+//! the row types are the same for both backends anyway. Backend differences go through
+//! [`crate::dialect::Dialect`].
+
+pub(crate) mod commands;
+pub(crate) mod directory;
+pub(crate) mod feed;
+pub(crate) mod ingest;
+pub(crate) mod ingest_steps;
+pub(crate) mod listing;
+pub(crate) mod reads;
+pub(crate) mod store_impl;
+
+macro_rules! backend_ops {
+    () => {
+        $crate::ops::commands::commands_ops!();
+        $crate::ops::directory::directory_ops!();
+        $crate::ops::feed::feed_ops!();
+        $crate::ops::ingest::ingest_ops!();
+        $crate::ops::ingest_steps::ingest_steps_ops!();
+        $crate::ops::listing::listing_ops!();
+        $crate::ops::reads::reads_ops!();
+        $crate::ops::store_impl::store_impl!();
+    };
+}
+pub(crate) use backend_ops;

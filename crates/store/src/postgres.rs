@@ -1,0 +1,92 @@
+//! The shared backend: PostgreSQL, for several `trellis serve` nodes over one database.
+
+use crate::error::ResultExt;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Row};
+use std::str::FromStr;
+use std::time::Duration;
+use trellis_core::{
+    Account, AccountId, Backend, Brand, Change, ChangeKind, Contact, ContactId, Conversation,
+    ConversationFilter, ConversationId, ConversationPage, ConversationPatch, IndexDoc, IngestBatch,
+    IngestOutcome, Message, MessageId, NewAccount, NewUser, PageCursor, Person, PersonId, Seq,
+    Store, StoreError, StoreResult, Team, TeamId, User, UserId,
+};
+
+const MAX_CONNECTIONS: u32 = 10;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The advisory-lock key that orders change-feed writes ("trellis" in ASCII). See
+/// [`crate::dialect::Dialect::LOCK_CHANGE_FEED`].
+const CHANGE_FEED_LOCK: &str = "select pg_advisory_xact_lock(32776877234743667)";
+
+/// The message store on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+type This = PgStore;
+type Db = sqlx::Postgres;
+
+impl crate::dialect::Dialect for PgStore {
+    const BACKEND: Backend = Backend::Postgres;
+    const LOCK_CHANGE_FEED: Option<&'static str> = Some(CHANGE_FEED_LOCK);
+    const FOR_UPDATE: &'static str = " for update";
+    const EXPLAIN: &'static str = "explain ";
+    const EXPLAIN_SETUP: &'static [&'static str] = &["set local enable_seqscan = off"];
+}
+
+impl PgStore {
+    /// Connects to a `postgres://` URL. Does not migrate. An unreachable server is
+    /// [`StoreError::Unavailable`].
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|err| StoreError::Invalid(format!("bad postgres url: {err}")))?;
+        let target = format!(
+            "{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or("postgres")
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|err| match crate::error::map(err) {
+                StoreError::Backend(err) => StoreError::Unavailable(format!(
+                    "cannot connect to postgresql at {target}: {err}"
+                )),
+                StoreError::Unavailable(err) => {
+                    StoreError::Unavailable(format!("cannot reach postgresql at {target}: {err}"))
+                }
+                other => other,
+            })?;
+        Ok(Self { pool })
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        self.pool.begin().await.db()
+    }
+
+    async fn migrate_impl(&self) -> StoreResult<()> {
+        sqlx::migrate!("../../migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(crate::error::migrate)
+    }
+
+    fn plan_line(row: &sqlx::postgres::PgRow) -> StoreResult<String> {
+        row.try_get::<String, _>(0).db()
+    }
+}
+
+crate::ops::backend_ops!();

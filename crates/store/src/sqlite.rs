@@ -1,0 +1,97 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! Writes go through a pool of exactly one connection and start with `begin immediate`: SQLite
+//! allows one writer at a time anyway, and queueing writers in-process (instead of letting them
+//! collide on the file lock) avoids `SQLITE_BUSY` when a deferred transaction that read first tries
+//! to upgrade to a write. Reads use a separate pool and never wait for writes (WAL).
+
+use crate::error::ResultExt;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+use trellis_core::{
+    Account, AccountId, Backend, Brand, Change, ChangeKind, Contact, ContactId, Conversation,
+    ConversationFilter, ConversationId, ConversationPage, ConversationPatch, IndexDoc, IngestBatch,
+    IngestOutcome, Message, MessageId, NewAccount, NewUser, PageCursor, Person, PersonId, Seq,
+    Store, StoreError, StoreResult, Team, TeamId, User, UserId,
+};
+
+/// How long a statement waits for another process holding the write lock (e.g. `trellis import`
+/// running beside `trellis serve`) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_CONNECTIONS: u32 = 4;
+
+/// The message store on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+type This = SqliteStore;
+type Db = sqlx::Sqlite;
+
+impl crate::dialect::Dialect for SqliteStore {
+    const BACKEND: Backend = Backend::Sqlite;
+    const LOCK_CHANGE_FEED: Option<&'static str> = None;
+    const FOR_UPDATE: &'static str = "";
+    const EXPLAIN: &'static str = "explain query plan ";
+    const EXPLAIN_SETUP: &'static [&'static str] = &[];
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at a `sqlite://<path>` URL. Does not migrate.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|err| StoreError::Invalid(format!("bad sqlite url: {err}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|err| StoreError::Unavailable(format!("cannot open {url}: {err}")))?;
+        // An in-memory database exists per connection, so it cannot have a separate read pool.
+        let reader = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(READ_CONNECTIONS)
+                .connect_with(options)
+                .await
+                .map_err(|err| StoreError::Unavailable(format!("cannot open {url}: {err}")))?
+        };
+        Ok(Self { reader, writer })
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        self.writer.begin_with("begin immediate").await.db()
+    }
+
+    async fn migrate_impl(&self) -> StoreResult<()> {
+        sqlx::migrate!("../../migrations/sqlite")
+            .run(&self.writer)
+            .await
+            .map_err(crate::error::migrate)
+    }
+
+    fn plan_line(row: &sqlx::sqlite::SqliteRow) -> StoreResult<String> {
+        row.try_get::<String, _>("detail").db()
+    }
+}
+
+crate::ops::backend_ops!();
