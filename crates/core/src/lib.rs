@@ -28,6 +28,7 @@ pub use ids::{
 pub use message::{
     Contact, CursorUpdate, IngestBatch, IngestOutcome, Message, NewContact, NewMessage,
 };
+pub use query::{Query, QueryError};
 pub use search::{
     IndexDoc, SearchError, SearchHit, SearchIndex, SearchRequest, SearchResults, SortOrder,
 };
