@@ -1,1 +1,9 @@
-//! Being written.
+//! trellis triage: business calendars and SLA clocks.
+//!
+//! This crate's core is pure: no IO, no clock reads. Everything takes `now` and the history it
+//! needs, so the service that drives it (rules, assignment, the scheduler: coming next) can store
+//! policies as JSON and recompute clocks from the store at any time.
+
+pub mod calendar;
+
+pub use calendar::{BusinessCalendar, CalendarError, CalendarSpec, HoursSpec, WeekSpec, WorkingPeriod};
