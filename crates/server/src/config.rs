@@ -1,0 +1,300 @@
+//! Configuration: a TOML file, overlaid by `TRELLIS_*` environment variables, overlaid by command-line
+//! flags. Every setting is documented in docs/configuration.md.
+//!
+//! Loading takes the environment as a map so tests never touch the process environment.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The name of the config file looked up in the data dir when `--config` is not given.
+pub const CONFIG_FILE_NAME: &str = "trellis.toml";
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line, for log shippers.
+    Json,
+}
+
+/// The resolved configuration of one trellis process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where the SQLite file (by default) and the search index live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The address `trellis serve` listens on.
+    pub bind: SocketAddr,
+    /// A tracing env-filter directive (`info`, `trellis=debug,tower_http=info`, …).
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The tantivy index directory, always inside the data dir: each node keeps its own index.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
+    /// The database URL with any password replaced, for logs and error messages.
+    pub fn redacted_database_url(&self) -> String {
+        redact_url(&self.database_url)
+    }
+
+    /// Resolves the configuration: defaults, then the TOML file, then `env`, then `flags`.
+    ///
+    /// The file is `flags.config` if given (it must exist), else `<data_dir>/trellis.toml` when that
+    /// exists, where the data dir is taken from the flag or the environment (a data dir set inside
+    /// the file cannot decide where the file is).
+    pub fn load(env: &HashMap<String, String>, flags: &Overrides) -> Result<Self, ConfigError> {
+        let env_layer = Layer::from_env(env);
+        let flag_layer = Layer::from_flags(flags);
+
+        let file_layer = match &flags.config {
+            Some(path) => Layer::from_file(path)?,
+            None => {
+                let data_dir = flag_layer
+                    .data_dir
+                    .as_ref()
+                    .or(env_layer.data_dir.as_ref())
+                    .map_or_else(|| PathBuf::from(DEFAULT_DATA_DIR), |(dir, _)| PathBuf::from(dir));
+                let candidate = data_dir.join(CONFIG_FILE_NAME);
+                if candidate.is_file() {
+                    Layer::from_file(&candidate)?
+                } else {
+                    Layer::default()
+                }
+            }
+        };
+
+        let merged = file_layer.overlay(env_layer).overlay(flag_layer);
+        merged.resolve()
+    }
+}
+
+const DEFAULT_DATA_DIR: &str = "./data";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_LOG: &str = "info";
+
+/// Settings given on the command line; `None` leaves the setting to the lower layers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    pub log: Option<String>,
+    pub log_format: Option<String>,
+}
+
+/// Why the configuration could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid {setting} {value:?} (from {origin}): {reason}")]
+    Invalid { setting: &'static str, value: String, origin: Origin, reason: String },
+}
+
+/// Where a setting's value came from, so an error can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File(PathBuf),
+    Env(&'static str),
+    Flag(&'static str),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File(path) => write!(f, "config file {}", path.display()),
+            Origin::Env(name) => write!(f, "environment variable {name}"),
+            Origin::Flag(name) => write!(f, "flag {name}"),
+        }
+    }
+}
+
+/// The settings as written in the TOML file. Unknown keys are refused so a typo never silently
+/// falls back to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    bind: Option<String>,
+    log: Option<String>,
+    log_format: Option<String>,
+}
+
+type Sourced = Option<(String, Origin)>;
+
+/// One source's settings, as raw strings tagged with where they came from.
+#[derive(Debug, Default)]
+struct Layer {
+    data_dir: Sourced,
+    database_url: Sourced,
+    bind: Sourced,
+    log: Sourced,
+    log_format: Sourced,
+}
+
+impl Layer {
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let settings: FileSettings = toml::from_str(&text).map_err(|err| ConfigError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim_end().to_owned(),
+        })?;
+        let origin = || Origin::File(path.to_owned());
+        let tag = |value: Option<String>| value.map(|v| (v, origin()));
+        Ok(Self {
+            data_dir: tag(settings.data_dir.map(|dir| dir.to_string_lossy().into_owned())),
+            database_url: tag(settings.database_url),
+            bind: tag(settings.bind),
+            log: tag(settings.log),
+            log_format: tag(settings.log_format),
+        })
+    }
+
+    fn from_env(env: &HashMap<String, String>) -> Self {
+        // An empty variable counts as unset, as `FOO= trellis serve` usually means "no value".
+        let var = |name: &'static str| {
+            env.get(name).filter(|value| !value.is_empty()).map(|v| (v.clone(), Origin::Env(name)))
+        };
+        Self {
+            data_dir: var("TRELLIS_DATA_DIR"),
+            database_url: var("TRELLIS_DATABASE_URL"),
+            bind: var("TRELLIS_BIND"),
+            log: var("TRELLIS_LOG"),
+            log_format: var("TRELLIS_LOG_FORMAT"),
+        }
+    }
+
+    fn from_flags(flags: &Overrides) -> Self {
+        let flag = |value: &Option<String>, name: &'static str| {
+            value.clone().map(|v| (v, Origin::Flag(name)))
+        };
+        Self {
+            data_dir: flags
+                .data_dir
+                .as_ref()
+                .map(|dir| (dir.to_string_lossy().into_owned(), Origin::Flag("--data-dir"))),
+            database_url: flag(&flags.database_url, "--database-url"),
+            bind: flag(&flags.bind, "--bind"),
+            log: flag(&flags.log, "--log"),
+            log_format: flag(&flags.log_format, "--log-format"),
+        }
+    }
+
+    /// `self` with every setting that `upper` sets replaced by upper's.
+    fn overlay(self, upper: Layer) -> Self {
+        Self {
+            data_dir: upper.data_dir.or(self.data_dir),
+            database_url: upper.database_url.or(self.database_url),
+            bind: upper.bind.or(self.bind),
+            log: upper.log.or(self.log),
+            log_format: upper.log_format.or(self.log_format),
+        }
+    }
+
+    fn resolve(self) -> Result<Config, ConfigError> {
+        let or_default = |value: Sourced, default: &str| {
+            value.unwrap_or_else(|| (default.to_owned(), Origin::Default))
+        };
+
+        let (data_dir, _) = or_default(self.data_dir, DEFAULT_DATA_DIR);
+        let data_dir = PathBuf::from(data_dir);
+
+        let database_url = match self.database_url {
+            Some((url, origin)) => {
+                check_database_url(&url, &origin)?;
+                url
+            }
+            None => format!("sqlite://{}", data_dir.join("trellis.sqlite").display()),
+        };
+
+        let (bind, origin) = or_default(self.bind, DEFAULT_BIND);
+        let bind = bind.parse::<SocketAddr>().map_err(|err| ConfigError::Invalid {
+            setting: "bind",
+            value: bind.clone(),
+            origin,
+            reason: format!("{err}, expected an address like 127.0.0.1:8080"),
+        })?;
+
+        let (log, origin) = or_default(self.log, DEFAULT_LOG);
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&log) {
+            return Err(ConfigError::Invalid {
+                setting: "log",
+                value: log,
+                origin,
+                reason: err.to_string(),
+            });
+        }
+
+        let (format, origin) = or_default(self.log_format, "text");
+        let log_format = match format.trim().to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    setting: "log_format",
+                    value: format,
+                    origin,
+                    reason: "expected text or json".to_owned(),
+                })
+            }
+        };
+
+        Ok(Config { data_dir, database_url, bind, log, log_format })
+    }
+}
+
+fn check_database_url(url: &str, origin: &Origin) -> Result<(), ConfigError> {
+    let supported = ["sqlite:", "postgres://", "postgresql://"];
+    if supported.iter().any(|prefix| url.starts_with(prefix)) {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        setting: "database_url",
+        value: redact_url(url),
+        origin: origin.clone(),
+        reason: "expected a sqlite:// or postgres:// URL".to_owned(),
+    })
+}
+
+/// `url` with the password of its user-info part replaced by `***`; unchanged when it has none.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    // The user info ends at the last `@` of the authority: a password may itself contain `@`.
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let (user_info, host) = authority.split_at(at);
+    match user_info.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***{host}{tail}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,0 +1,201 @@
+//! The one error type of the HTTP API. Each variant has a status and a stable snake_case `code`
+//! that clients can match on; the body is always `{"error":{"code":"…","message":"…"}}`.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use trellis_core::{SearchError, StoreError};
+
+/// Why a request failed, in terms a client can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The search query does not parse; the message says where and why.
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// A query-string parameter is missing or malformed.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The request body is not JSON at all.
+    #[error("{0}")]
+    MalformedJson(String),
+    /// The request body is JSON but not of the expected shape.
+    #[error("{0}")]
+    InvalidBody(String),
+    /// The request body was not declared as `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The input breaks a rule of the domain.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// A dependency (the database, the index) cannot serve right now; retrying may help.
+    #[error("service unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else: a bug or an unexpected failure. Never shown to the client.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::InvalidQuery(_)
+            | AppError::InvalidParameter(_)
+            | AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            AppError::InvalidBody(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::InvalidQuery(_) => "invalid_query",
+            AppError::InvalidParameter(_) => "invalid_parameter",
+            AppError::MalformedJson(_) => "malformed_json",
+            AppError::InvalidBody(_) => "invalid_body",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Invalid(_) => "invalid",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(error.into())
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        // Server-side failures are logged with their whole chain here, once; the client only gets
+        // the variant's generic message.
+        match &self {
+            AppError::Internal(source) => {
+                tracing::error!(error = format!("{source:#}"), "request failed")
+            }
+            AppError::Unavailable(source) => {
+                tracing::warn!(
+                    error = format!("{source:#}"),
+                    "request failed: dependency unavailable"
+                )
+            }
+            _ => {}
+        }
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string() } };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<SearchError> for AppError {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::InvalidQuery(message) => AppError::InvalidQuery(message),
+            SearchError::Corrupt(_) => AppError::Unavailable(error.into()),
+            SearchError::Internal(_) => AppError::Internal(error.into()),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { .. } => AppError::NotFound(error.to_string()),
+            StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::Invalid(message) => AppError::Invalid(message),
+            StoreError::Unavailable(_) => AppError::Unavailable(error.into()),
+            StoreError::Corrupt(_) | StoreError::Backend(_) => AppError::Internal(error.into()),
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        let message = rejection.body_text();
+        match rejection {
+            JsonRejection::JsonDataError(_) => AppError::InvalidBody(message),
+            JsonRejection::JsonSyntaxError(_) => AppError::MalformedJson(message),
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(message),
+            _ => AppError::MalformedJson(message),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::InvalidParameter(rejection.body_text())
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        AppError::Internal(anyhow::Error::new(error).context("blocking task failed"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: AppError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_invalid_query_is_a_400_with_its_message() {
+        let (status, body) =
+            body_of(SearchError::InvalidQuery("unclosed quote at 5".into()).into()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"]["code"], "invalid_query");
+        assert_eq!(body["error"]["message"], "unclosed quote at 5");
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_never_leaks_its_cause() {
+        let error = StoreError::Backend("password authentication failed for user x".into());
+        let (status, body) = body_of(error.into()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(!body.to_string().contains("password"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn store_errors_map_to_their_statuses() {
+        let (status, body) = body_of(StoreError::not_found("conversation", 7).into()).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("not_found"))
+        );
+        let (status, _) = body_of(StoreError::Unavailable("refused".into()).into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (status, _) = body_of(StoreError::Conflict("duplicate email".into()).into()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+    }
+}

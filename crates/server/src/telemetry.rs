@@ -1,0 +1,17 @@
+//! Log setup: tracing to stderr, filtered by the `log` setting, as text or JSON lines.
+
+use crate::config::{Config, LogFormat};
+use std::io::IsTerminal;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global tracing subscriber. Call once, before any work.
+pub fn init(config: &Config) -> anyhow::Result<()> {
+    // The filter was validated when the config was loaded; this cannot fail on a valid config.
+    let filter = EnvFilter::try_new(&config.log)?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
+    installed.map_err(|err| anyhow::anyhow!("cannot install the log subscriber: {err}"))
+}
