@@ -2,6 +2,7 @@
 //! operator commands (`migrate`, `import`, `reindex`, `search`). `main.rs` only wires these up.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod extract;

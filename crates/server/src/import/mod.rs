@@ -242,3 +242,7 @@ async fn read_line_bounded<R: AsyncBufRead + Unpin>(
     }
     Ok(LineRead::Line)
 }
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,3 @@
+//! The operator commands behind `trellis <command>`.
+
+pub mod render;
