@@ -6,4 +6,12 @@
 
 pub mod calendar;
 
-pub use calendar::{BusinessCalendar, CalendarError, CalendarSpec, HoursSpec, WeekSpec, WorkingPeriod};
+pub use calendar::{
+    BusinessCalendar, CalendarError, CalendarSpec, HoursSpec, WeekSpec, WorkingPeriod,
+};
+pub mod sla;
+
+pub use sla::{
+    evaluate, ClockState, ClockStatus, Metric, PolicyError, SlaEvent, SlaPolicy, SlaReport,
+    SlaTargets,
+};

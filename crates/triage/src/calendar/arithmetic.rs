@@ -192,8 +192,11 @@ mod tests {
             BusinessCalendar::weekly("America/New_York", &split)
                 .unwrap()
                 .with_holidays(holidays(&[(2024, 11, 28), (2025, 7, 4), (2025, 3, 7)])),
-            BusinessCalendar::weekly("Australia/Sydney", &[(Sat, "10:00-14:00"), (Sun, "02:00-03:00")])
-                .unwrap(),
+            BusinessCalendar::weekly(
+                "Australia/Sydney",
+                &[(Sat, "10:00-14:00"), (Sun, "02:00-03:00")],
+            )
+            .unwrap(),
             BusinessCalendar::always_open("Europe/Berlin")
                 .unwrap()
                 .with_holidays(holidays(&[(2024, 12, 25), (2025, 10, 26)])),

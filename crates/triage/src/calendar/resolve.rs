@@ -7,8 +7,8 @@
 
 use super::BusinessCalendar;
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
-    Utc,
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Utc,
 };
 use chrono_tz::{GapInfo, Tz};
 
@@ -54,7 +54,8 @@ impl BusinessCalendar {
         for period in self.schedule.periods(date.weekday()) {
             let minutes = |m: u32| midnight.checked_add_signed(Duration::minutes(i64::from(m)));
             // Only fails at the end of chrono's calendar, where nothing is open.
-            let (Some(start), Some(end)) = (minutes(period.start_minute()), minutes(period.end_minute()))
+            let (Some(start), Some(end)) =
+                (minutes(period.start_minute()), minutes(period.end_minute()))
             else {
                 continue;
             };

@@ -62,7 +62,6 @@ impl WorkingPeriod {
     pub fn spans_midnight(&self) -> bool {
         self.end_minute > MINUTES_PER_DAY
     }
-
 }
 
 impl fmt::Display for WorkingPeriod {
@@ -114,19 +113,15 @@ impl WeeklySchedule {
             let day = weekday(index);
             for period in periods.iter() {
                 let offset = index as u32 * MINUTES_PER_DAY;
-                week.push((
-                    offset + period.start_minute,
-                    offset + period.end_minute,
-                    day,
-                    *period,
-                ));
+                week.push((offset + period.start_minute, offset + period.end_minute, day, *period));
             }
         }
         if week.is_empty() {
             return Err(CalendarError::NoWorkingTime);
         }
         week.sort_by_key(|(start, end, _, _)| (*start, *end));
-        let overlap = |a: &(u32, u32, Weekday, WorkingPeriod), b: &(u32, u32, Weekday, WorkingPeriod)| {
+        let overlap = |a: &(u32, u32, Weekday, WorkingPeriod),
+                       b: &(u32, u32, Weekday, WorkingPeriod)| {
             CalendarError::Overlap { first_day: a.2, first: a.3, second_day: b.2, second: b.3 }
         };
         for pair in week.windows(2) {
@@ -147,10 +142,7 @@ impl WeeklySchedule {
     /// Every day `00:00-24:00`.
     pub(crate) fn always_open() -> Self {
         let full = WorkingPeriod { start_minute: 0, end_minute: MINUTES_PER_DAY };
-        Self {
-            days: std::array::from_fn(|_| vec![full]),
-            week_minutes: MINUTES_PER_WEEK,
-        }
+        Self { days: std::array::from_fn(|_| vec![full]), week_minutes: MINUTES_PER_WEEK }
     }
 
     pub(crate) fn periods(&self, day: Weekday) -> &[WorkingPeriod] {

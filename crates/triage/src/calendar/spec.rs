@@ -124,7 +124,11 @@ mod tests {
     fn a_calendar_round_trips_through_json() {
         let calendar = BusinessCalendar::weekly(
             "Europe/Berlin",
-            &[(Weekday::Mon, "09:00-12:00"), (Weekday::Mon, "13:00-17:30"), (Weekday::Fri, "22:00-02:00")],
+            &[
+                (Weekday::Mon, "09:00-12:00"),
+                (Weekday::Mon, "13:00-17:30"),
+                (Weekday::Fri, "22:00-02:00"),
+            ],
         )
         .unwrap()
         .with_holidays([NaiveDate::from_ymd_opt(2024, 12, 25).unwrap()]);
@@ -147,7 +151,8 @@ mod tests {
         let bad_zone = r#"{"time_zone":"Mars/Olympus","hours":"always_open"}"#;
         let err = serde_json::from_str::<BusinessCalendar>(bad_zone).unwrap_err();
         assert!(err.to_string().contains("unknown time zone"), "{err}");
-        let overlap = r#"{"time_zone":"UTC","hours":{"weekly":{"tue":["09:00-12:00","10:00-11:00"]}}}"#;
+        let overlap =
+            r#"{"time_zone":"UTC","hours":{"weekly":{"tue":["09:00-12:00","10:00-11:00"]}}}"#;
         let err = serde_json::from_str::<BusinessCalendar>(overlap).unwrap_err();
         assert!(err.to_string().contains("overlap"), "{err}");
     }
