@@ -2,3 +2,7 @@
 //! conversation-list latency, memory) and runs the same searches the way peers do them.
 
 pub mod corpus;
+pub mod machine;
+pub mod measure;
+pub mod peers;
+pub mod queries;
