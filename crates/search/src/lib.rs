@@ -1,4 +1,15 @@
 //! Full-text search for trellis: a tantivy index that is a projection of the store, kept current by
-//! an [`Indexer`] following the change feed, queried in the trellis query language.
+//! an [`Indexer`] following the change feed, queried in the trellis query language
+//! (docs/query-language.md).
 
 pub mod analysis;
+mod index;
+mod indexer;
+mod open;
+mod schema;
+mod search;
+mod translate;
+
+pub use index::TantivyIndex;
+pub use indexer::{Indexer, IndexerError};
+pub use open::OpenOutcome;
