@@ -4,5 +4,9 @@
 pub mod corpus;
 pub mod machine;
 pub mod measure;
+pub mod mixes;
 pub mod peers;
 pub mod queries;
+pub mod report;
+pub mod run;
+pub mod trellis_run;
