@@ -150,7 +150,8 @@ impl Analysis<'_> {
     /// Bigrams of a run of unspaced script (plus unigrams when indexing); returns the next position.
     fn ngrams(&mut self, run: &[(usize, char)], run_end: usize, mut position: usize) -> usize {
         let end_of = |k: usize| run.get(k).map_or(run_end, |(offset, _)| *offset);
-        let normalized: Vec<String> = run.iter().map(|(_, c)| c.to_string().nfkc().collect()).collect();
+        let normalized: Vec<String> =
+            run.iter().map(|(_, c)| c.to_string().nfkc().collect()).collect();
         if run.len() == 1 {
             self.push(normalized[0].clone(), run[0].0, run_end, position);
             return position + 1;

@@ -75,7 +75,12 @@ impl Indexer {
             let docs = self.documents(messages, conversations).await?;
             let count = docs.len();
             self.blocking(move |index| index.apply(docs, last)).await?;
-            tracing::debug!(through = last.0, changes = changes.len(), docs = count, "indexed changes");
+            tracing::debug!(
+                through = last.0,
+                changes = changes.len(),
+                docs = count,
+                "indexed changes"
+            );
             seq = last;
         }
     }

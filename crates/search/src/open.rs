@@ -34,7 +34,10 @@ impl TantivyIndex {
     /// recreating an empty one (with a warning) when the index there is corrupt or incompatible.
     pub fn open(dir: &Path) -> Result<(TantivyIndex, OpenOutcome), SearchError> {
         std::fs::create_dir_all(dir).map_err(|error| {
-            SearchError::Internal(format!("cannot create index directory {}: {error}", dir.display()))
+            SearchError::Internal(format!(
+                "cannot create index directory {}: {error}",
+                dir.display()
+            ))
         })?;
         let directory = MmapDirectory::open(dir).map_err(internal)?;
         let exists = Index::exists(&directory).map_err(internal)?;

@@ -26,7 +26,8 @@ pub(crate) fn run(
     index: &TantivyIndex,
     request: &SearchRequest,
 ) -> Result<SearchResults, SearchError> {
-    let parsed = parse(&request.query).map_err(|error| SearchError::InvalidQuery(error.to_string()))?;
+    let parsed =
+        parse(&request.query).map_err(|error| SearchError::InvalidQuery(error.to_string()))?;
     let translated =
         Translator::new(&index.fields, index.query_tokenizer.clone()).translate(&parsed);
     let searcher = index.reader.searcher();
@@ -40,7 +41,8 @@ pub(crate) fn run(
         searcher.search(&translated.query, &(top, Count)).map_err(internal)?
     } else {
         let newest = top.order_by_fast_field::<tantivy::DateTime>("created_at", Order::Desc);
-        let (docs, total) = searcher.search(&translated.query, &(newest, Count)).map_err(internal)?;
+        let (docs, total) =
+            searcher.search(&translated.query, &(newest, Count)).map_err(internal)?;
         (docs.into_iter().map(|(_, address)| (0.0, address)).collect(), total)
     };
     page.truncate(limit);

@@ -49,7 +49,9 @@ impl<'a> Translator<'a> {
             if let [literal] = clause.any_of.as_slice() {
                 match (self.atom(literal), literal.negated) {
                     (Matcher::Everything, false) => {}
-                    (Matcher::Everything, true) => clauses.push((Occur::Must, Box::new(EmptyQuery))),
+                    (Matcher::Everything, true) => {
+                        clauses.push((Occur::Must, Box::new(EmptyQuery)))
+                    }
                     (Matcher::Some(query), false) => clauses.push((Occur::Must, query)),
                     (Matcher::Some(query), true) => clauses.push((Occur::MustNot, query)),
                 }
@@ -83,7 +85,9 @@ impl<'a> Translator<'a> {
     fn atom(&mut self, literal: &Literal) -> Matcher {
         match &literal.atom {
             Atom::Term(text) | Atom::Phrase(text) => self.text(text, !literal.negated),
-            Atom::Filter(filter) => Matcher::Some(Box::new(ConstScoreQuery::new(self.filter(filter), 0.0))),
+            Atom::Filter(filter) => {
+                Matcher::Some(Box::new(ConstScoreQuery::new(self.filter(filter), 0.0)))
+            }
         }
     }
 
@@ -133,7 +137,9 @@ impl<'a> Translator<'a> {
             Filter::NoTeam => keyword(f.team, NONE),
             Filter::Tag(tag) => keyword(f.tags, tag.as_str()),
             Filter::Status(status) => keyword(f.status, status.as_str()),
-            Filter::Assignee(AssigneeFilter::User(id)) => keyword(f.assignee, &keyword_id(Some(id.0))),
+            Filter::Assignee(AssigneeFilter::User(id)) => {
+                keyword(f.assignee, &keyword_id(Some(id.0)))
+            }
             Filter::Assignee(AssigneeFilter::Unassigned) => keyword(f.assignee, NONE),
             Filter::Assigned => not(keyword(f.assignee, NONE)),
             Filter::Priority(priority) => keyword(f.priority, priority.as_str()),

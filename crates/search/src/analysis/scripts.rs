@@ -37,8 +37,7 @@ pub(crate) fn is_emoji(c: char) -> bool {
 
 /// Letters and digits of segmented scripts, and the combining marks that belong to them.
 pub(crate) fn is_word_char(c: char) -> bool {
-    (c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c))
-        && !is_unsegmented(c)
+    (c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c)) && !is_unsegmented(c)
 }
 
 #[cfg(test)]
