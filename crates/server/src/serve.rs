@@ -1,0 +1,98 @@
+//! `trellis serve`: the HTTP API plus the indexer following the change feed, until SIGINT/SIGTERM.
+
+use crate::config::Config;
+use crate::routes;
+use crate::state::AppState;
+use anyhow::Context;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Runs until a shutdown signal, then stops accepting, drains in-flight requests and stops the
+/// indexer.
+pub async fn run(config: Arc<Config>) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let outcome = serve_until(config, shutdown.clone(), |_| {}).await;
+    signals.abort();
+    outcome
+}
+
+/// Serves until `shutdown` is cancelled. `on_listening` gets the bound address (useful with port
+/// 0). Split from [`run`] so tests can stop the server without sending signals.
+pub async fn serve_until(
+    config: Arc<Config>,
+    shutdown: CancellationToken,
+    on_listening: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let store = crate::startup::open_store(&config).await?;
+    let search = crate::startup::open_search(&config, &store).await?;
+
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let local_addr = listener.local_addr().context("cannot read the bound address")?;
+
+    let index = search.index.clone();
+    let committed_seq = tokio::task::spawn_blocking(move || index.committed_seq())
+        .await
+        .context("index check task failed")?
+        .context("cannot read the search index")?;
+    tracing::info!(
+        bind = %local_addr,
+        backend = ?store.backend(),
+        data_dir = %config.data_dir.display(),
+        database = %config.redacted_database_url(),
+        index_seq = %committed_seq,
+        "trellis is serving"
+    );
+    on_listening(local_addr);
+
+    // The follower keeps the index in step with the change feed for as long as we serve.
+    let follower = search.indexer.spawn(shutdown.child_token());
+
+    let app = routes::app(AppState::new(store, search.index, config.clone()));
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await
+        .context("http server failed");
+    // Whatever ended the server (signal or error), the follower stops with it.
+    shutdown.cancel();
+    match follower.await {
+        Ok(()) => tracing::info!(task = "search-indexer", "stopped"),
+        Err(err) => tracing::error!(task = "search-indexer", error = %err, "task failed"),
+    }
+    tracing::info!("trellis stopped");
+    served
+}
+
+/// Cancels `shutdown` on the first SIGINT or SIGTERM.
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for sigterm");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = interrupt => tracing::info!(signal = "SIGINT", "shutting down"),
+        () = terminate => tracing::info!(signal = "SIGTERM", "shutting down"),
+    }
+    shutdown.cancel();
+}
