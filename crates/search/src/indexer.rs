@@ -20,7 +20,7 @@ const SCAN_PAGE: u32 = 5_000;
 /// Documents per commit during a rebuild: few, large segments.
 const REBUILD_COMMIT_DOCS: usize = 100_000;
 /// How often the follower looks at the feed when nobody wakes it: other processes write too.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Why indexing failed.
@@ -39,11 +39,18 @@ pub struct Indexer {
     store: Arc<dyn Store>,
     index: Arc<dyn SearchIndex>,
     notify: Arc<Notify>,
+    poll_interval: Duration,
 }
 
 impl Indexer {
     pub fn new(store: Arc<dyn Store>, index: Arc<dyn SearchIndex>) -> Self {
-        Self { store, index, notify: Arc::new(Notify::new()) }
+        Self { store, index, notify: Arc::new(Notify::new()), poll_interval: DEFAULT_POLL_INTERVAL }
+    }
+
+    /// How often the follower looks at the feed when not woken (100 ms by default).
+    pub fn with_poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
     }
 
     /// Wakes the follower at once (e.g. right after this node ingested), instead of at its next poll.
@@ -156,10 +163,14 @@ impl Indexer {
         tracing::info!("search indexer started");
         let mut backoff = Duration::from_millis(250);
         loop {
-            let wait = match self.catch_up().await {
+            match self.catch_up().await {
                 Ok(_) => {
                     backoff = Duration::from_millis(250);
-                    POLL_INTERVAL
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = self.notify.notified() => {}
+                        _ = tokio::time::sleep(self.poll_interval) => {}
+                    }
                 }
                 Err(error) => {
                     let retry_in = backoff;
@@ -169,13 +180,12 @@ impl Indexer {
                         retry_in_ms = retry_in.as_millis() as u64,
                         "search indexing failed, retrying"
                     );
-                    retry_in
+                    // Wake-ups are ignored while backing off: a failing store is not hammered.
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(retry_in) => {}
+                    }
                 }
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = self.notify.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
             }
         }
         tracing::info!("search indexer stopped");
