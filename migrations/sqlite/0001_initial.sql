@@ -103,6 +103,9 @@ create index conversations_status on conversations (status, updated_at, id);
 create index conversations_account on conversations (account_id, updated_at, id);
 create index conversations_brand on conversations (brand_id, updated_at, id);
 create index conversations_assignee on conversations (assignee_id, updated_at, id);
+-- PostgreSQL cannot read `assignee_id is null` rows of the index above in (updated_at, id) order
+-- (is null is not an equality for its planner), so the unassigned queue gets its own index.
+create index conversations_unassigned on conversations (updated_at, id) where assignee_id is null;
 create index conversations_team on conversations (team_id, updated_at, id);
 
 create table conversation_tags (

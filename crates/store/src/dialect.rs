@@ -23,6 +23,6 @@ pub(crate) trait Dialect {
     const EXPLAIN: &'static str;
 
     /// Session settings for an explain, run in its own transaction. PostgreSQL turns sequential
-    /// scans off so that on small tables the plan shows the index it would choose at scale.
+    /// and bitmap scans off so that on small tables the plan shows the index it would choose at scale.
     const EXPLAIN_SETUP: &'static [&'static str];
 }

@@ -55,7 +55,7 @@ macro_rules! ingest_steps_ops {
                     by_platform_id: stored.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
                     updated: Vec::new(),
                 };
-                let to_write: Vec<&crate::plan::PreparedContact<'_>> = contacts
+                let mut to_write: Vec<&crate::plan::PreparedContact<'_>> = contacts
                     .iter()
                     .filter(|c| match stored.get(c.contact.platform_id.as_str()) {
                         None => true,
@@ -64,6 +64,9 @@ macro_rules! ingest_steps_ops {
                         }
                     })
                     .collect();
+                // One order for every writer, so concurrent upserts of shared authors on
+                // PostgreSQL queue behind each other instead of deadlocking.
+                to_write.sort_by(|a, b| a.contact.platform_id.cmp(&b.contact.platform_id));
                 for chunk in to_write.chunks(crate::sql::rows_per_statement(11, 0)) {
                     let sql = format!(
                         "insert into contacts (channel, platform_id, handle, handle_key, \
@@ -103,15 +106,26 @@ macro_rules! ingest_steps_ops {
                         ids.by_platform_id.insert(platform_id, id);
                     }
                 }
-                if let Some(missing) =
-                    contacts.iter().find(|c| !ids.by_platform_id.contains_key(c.contact.platform_id.as_str()))
-                {
-                    // Only reachable when another transaction inserted the same contact between
-                    // our select and our upsert with an equal or newer description.
-                    return Err(StoreError::Conflict(format!(
-                        "contact {} was written concurrently, retry the batch",
-                        missing.contact.platform_id
-                    )));
+                // Another transaction may have inserted one of these contacts between our select
+                // and our upsert (the same person writing to two accounts polled by two nodes);
+                // its row is committed by now, so read the ids that are still missing.
+                let missing: Vec<&str> = contacts
+                    .iter()
+                    .map(|c| c.contact.platform_id.as_str())
+                    .filter(|p| !ids.by_platform_id.contains_key(*p))
+                    .collect();
+                for chunk in missing.chunks(crate::ops::ingest_steps::LOOKUP_CHUNK) {
+                    let sql = format!(
+                        "select id, platform_id from contacts where channel = $1 and platform_id in ({})",
+                        crate::sql::list(chunk.len(), 2)
+                    );
+                    let mut query = sqlx::query_as::<Db, (i64, String)>(&sql).bind(channel);
+                    for platform_id in chunk {
+                        query = query.bind(*platform_id);
+                    }
+                    for (id, platform_id) in query.fetch_all(&mut *conn).await.db()? {
+                        ids.by_platform_id.insert(platform_id, id);
+                    }
                 }
                 Ok(ids)
             }

@@ -66,11 +66,11 @@ pub(crate) fn list_query(filter: &ConversationFilter) -> (String, Vec<Bind>) {
         conditions.push(format!("c.updated_at < {b}"));
     }
     if let Some(cursor) = filter.after {
-        // Spelled as a range on updated_at plus a tie-break, rather than a row-value comparison,
-        // so both planners turn it into an index range.
+        // A row-value comparison: both planners turn it into one range on an index ending in
+        // (updated_at, id), which the spelled-out `a < x or (a = x and b < y)` form is not.
         let at = next(&mut binds, Bind::Int(cursor.updated_at.timestamp_micros()));
         let id = next(&mut binds, Bind::Int(cursor.id.0));
-        conditions.push(format!("c.updated_at <= {at} and (c.updated_at < {at} or c.id < {id})"));
+        conditions.push(format!("(c.updated_at, c.id) < ({at}, {id})"));
     }
     let limit = next(&mut binds, Bind::Int(i64::from(filter.clamped_limit()) + 1));
     let condition = if conditions.is_empty() {
@@ -186,7 +186,7 @@ mod tests {
         let (text, binds) = list_query(&filter);
         assert!(text.contains("c.status in ($1, $2)"), "{text}");
         assert!(text.contains("c.assignee_id = $3"), "{text}");
-        assert!(text.contains("c.updated_at <= $4 and (c.updated_at < $4 or c.id < $5)"), "{text}");
+        assert!(text.contains("(c.updated_at, c.id) < ($4, $5)"), "{text}");
         assert_eq!(binds.len(), 6);
         assert_eq!(binds[5], Bind::Int(3));
     }

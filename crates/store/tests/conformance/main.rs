@@ -1,0 +1,39 @@
+//! The store conformance suite: every test runs against SQLite and PostgreSQL, each on its own
+//! fresh database. Without a reachable PostgreSQL the PostgreSQL variants are skipped loudly, unless
+//! `CI=true`, where they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+/// Instantiates each named `async fn(&Harness)` once per backend.
+macro_rules! conformance {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let harness = crate::harness::sqlite().await;
+                    super::$name(&harness).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(harness) = crate::harness::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(&harness).await;
+                }
+            )+
+        }
+    };
+}
+pub(crate) use conformance;
+
+mod directory;
+mod explain;
+mod feed;
+mod ingest;
+mod listing;
