@@ -93,6 +93,19 @@ fn a_lost_index_is_rebuilt_from_the_store_with_a_log_line_saying_so() {
 }
 
 #[test]
+fn a_corrupt_index_is_recreated_and_rebuilt_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_sample(dir.path());
+    run(trellis(dir.path()).arg("import").arg(&file)).assert_success();
+
+    std::fs::write(dir.path().join("index").join("meta.json"), "{ this is not an index").unwrap();
+    let ran = run(trellis(dir.path()).args(["search", "#latte", "--json"]));
+    assert_eq!(ran.assert_success().json()["total"], 2);
+    assert!(ran.stderr.contains("search index was unusable"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("rebuilding search index from the store"), "{}", ran.stderr);
+}
+
+#[test]
 fn an_unreachable_database_is_a_clear_error_naming_the_url_without_its_password() {
     let dir = tempfile::tempdir().unwrap();
     let ran = run(trellis(dir.path()).args([
