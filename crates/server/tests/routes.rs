@@ -168,3 +168,21 @@ async fn an_index_failure_is_a_500_that_hides_the_cause() {
     assert_eq!(body["error"]["code"], "internal");
     assert!(!body.to_string().contains("/secret/path"), "{body}");
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_the_clients_own() {
+    let harness = harness(false).await;
+    let response = harness
+        .app
+        .clone()
+        .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let generated = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(generated.len(), 36, "a uuid: {generated}");
+
+    let request =
+        Request::get("/healthz").header("x-request-id", "abc-123").body(Body::empty()).unwrap();
+    let response = harness.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers().get("x-request-id").unwrap(), "abc-123");
+}
