@@ -2,11 +2,14 @@
 
 use crate::config::Config;
 use crate::routes;
-use crate::state::AppState;
+use crate::startup::Search;
+use crate::state::{AppState, RebuildProgress};
 use anyhow::Context;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Runs until a shutdown signal, then stops accepting, drains in-flight requests and stops the
 /// indexer.
@@ -18,8 +21,8 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<()> {
     outcome
 }
 
-/// Serves until `shutdown` is cancelled. `on_listening` gets the bound address (useful with port
-/// 0). Split from [`run`] so tests can stop the server without sending signals.
+/// Serves until `shutdown` is cancelled. `on_listening` gets the bound address (the only way to
+/// learn it when binding port 0). Split from [`run`] so tests can stop the server without signals.
 pub async fn serve_until(
     config: Arc<Config>,
     shutdown: CancellationToken,
@@ -44,15 +47,24 @@ pub async fn serve_until(
         data_dir = %config.data_dir.display(),
         database = %config.redacted_database_url(),
         index_seq = %committed_seq,
+        index_rebuild = search.stale.unwrap_or("no"),
         "trellis is serving"
     );
     on_listening(local_addr);
 
-    // The follower keeps the index in step with the change feed for as long as we serve.
-    let follower = search.indexer.spawn(shutdown.child_token());
+    let state = AppState::new(store, search.index.clone(), config.clone());
+    let progress = state.rebuild.clone();
+    if search.stale.is_some() {
+        // Marked before the first request is accepted, so /readyz never reports a half-built
+        // index as ready.
+        progress.begin();
+    }
+    let follower = tokio::spawn(
+        run_indexer(search, progress, shutdown.child_token())
+            .instrument(tracing::info_span!("task", name = "search-indexer")),
+    );
 
-    let app = routes::app(AppState::new(store, search.index, config.clone()));
-    let served = axum::serve(listener, app)
+    let served = axum::serve(listener, routes::app(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
         .context("http server failed");
@@ -64,6 +76,38 @@ pub async fn serve_until(
     }
     tracing::info!("trellis stopped");
     served
+}
+
+/// The search-indexer task: rebuilds a stale index first (in the background, so the server answers
+/// health checks meanwhile), then follows the change feed until shutdown.
+async fn run_indexer(search: Search, progress: Arc<RebuildProgress>, shutdown: CancellationToken) {
+    if let Some(reason) = search.stale {
+        tracing::info!(reason, "rebuilding search index from the store in the background");
+        let mut retry_in = Duration::from_secs(1);
+        loop {
+            let report = progress.clone();
+            let on_progress = move |done, total| report.advance(done, total);
+            let rebuilt = tokio::select! {
+                () = shutdown.cancelled() => return,
+                rebuilt = search.indexer.rebuild(&on_progress) => rebuilt,
+            };
+            match rebuilt {
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::error!(error = %err, retry_in_s = retry_in.as_secs(), "search index rebuild failed");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(retry_in) => {}
+                    }
+                    retry_in = (retry_in * 2).min(Duration::from_secs(60));
+                }
+            }
+        }
+        progress.finish();
+    }
+    if let Err(err) = search.indexer.spawn(shutdown).await {
+        tracing::error!(error = %err, "search indexer panicked");
+    }
 }
 
 /// Cancels `shutdown` on the first SIGINT or SIGTERM.

@@ -35,10 +35,24 @@ fn ensure_data_dir(config: &Config) -> anyhow::Result<()> {
 pub struct Search {
     pub index: Arc<dyn SearchIndex>,
     pub indexer: Indexer,
+    /// Why the index cannot be trusted and must be rebuilt before use, if it cannot.
+    pub stale: Option<&'static str>,
 }
 
-/// Opens `<data_dir>/index`, creating it if missing. The index is a projection of the store, so
-/// whenever it cannot be trusted it is rebuilt from the store here, before anything reads it.
+impl Search {
+    /// Rebuilds the index now if it is stale, with a progress bar on a terminal. For commands that
+    /// read the index right away; `serve` rebuilds in the background instead.
+    pub async fn make_current(&mut self) -> anyhow::Result<()> {
+        if let Some(reason) = self.stale.take() {
+            tracing::info!(reason, "rebuilding search index from the store");
+            crate::commands::reindex::rebuild_with_bar(&self.indexer).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens `<data_dir>/index`, creating it if missing, and says whether it must be rebuilt: the index
+/// is a projection of the store, so whenever it cannot be trusted it is rebuilt from the store.
 pub async fn open_search(config: &Config, store: &Arc<dyn Store>) -> anyhow::Result<Search> {
     ensure_data_dir(config)?;
     let dir = config.index_dir();
@@ -50,7 +64,7 @@ pub async fn open_search(config: &Config, store: &Arc<dyn Store>) -> anyhow::Res
     let index: Arc<dyn SearchIndex> = Arc::new(index);
     let indexer = Indexer::new(store.clone(), index.clone());
 
-    let rebuild_reason = match outcome {
+    let stale = match outcome {
         OpenOutcome::Recreated { reason } => {
             tracing::warn!(index_dir = %dir.display(), reason = %reason, "search index was unusable and has been recreated");
             Some("recreated")
@@ -70,9 +84,5 @@ pub async fn open_search(config: &Config, store: &Arc<dyn Store>) -> anyhow::Res
             })
         }
     };
-    if let Some(reason) = rebuild_reason {
-        tracing::info!(reason, index_dir = %dir.display(), "rebuilding search index from the store");
-        crate::commands::reindex::rebuild(&indexer).await?;
-    }
-    Ok(Search { index, indexer })
+    Ok(Search { index, indexer, stale })
 }

@@ -1,6 +1,7 @@
 //! What every handler can reach.
 
 use crate::config::Config;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use trellis_core::{SearchIndex, Store};
 
@@ -10,10 +11,44 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub index: Arc<dyn SearchIndex>,
     pub config: Arc<Config>,
+    /// Set while the index is being rebuilt from the store, so readiness can say so.
+    pub rebuild: Arc<RebuildProgress>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, index: Arc<dyn SearchIndex>, config: Arc<Config>) -> Self {
-        Self { store, index, config }
+        Self { store, index, config, rebuild: Arc::default() }
+    }
+}
+
+/// Progress of a background index rebuild, written by the indexer task and read by `/readyz`.
+#[derive(Debug, Default)]
+pub struct RebuildProgress {
+    active: AtomicBool,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl RebuildProgress {
+    pub fn begin(&self) {
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(0, Ordering::Relaxed);
+        self.active.store(true, Ordering::Release);
+    }
+
+    pub fn advance(&self, done: u64, total: u64) {
+        self.done.store(done, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    pub fn finish(&self) {
+        self.active.store(false, Ordering::Release);
+    }
+
+    /// `(done, total)` while a rebuild runs, `None` otherwise.
+    pub fn status(&self) -> Option<(u64, u64)> {
+        self.active
+            .load(Ordering::Acquire)
+            .then(|| (self.done.load(Ordering::Relaxed), self.total.load(Ordering::Relaxed)))
     }
 }

@@ -67,6 +67,7 @@ impl SearchIndex for FakeIndex {
 struct Harness {
     app: Router,
     index: Arc<FakeIndex>,
+    rebuild: Arc<trellis_server::state::RebuildProgress>,
     _dir: tempfile::TempDir,
 }
 
@@ -84,7 +85,8 @@ async fn harness(broken_index: bool) -> Harness {
         log_format: LogFormat::Text,
     };
     let state = AppState::new(store, index.clone(), Arc::new(config));
-    Harness { app: app(state), index, _dir: dir }
+    let rebuild = state.rebuild.clone();
+    Harness { app: app(state), index, rebuild, _dir: dir }
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
@@ -121,6 +123,19 @@ async fn readyz_is_503_naming_the_index_when_the_index_fails() {
     assert_eq!(body["status"], "unavailable");
     assert_eq!(body["checks"]["store"], "ok");
     assert!(body["checks"]["index"].as_str().unwrap().contains("meta.json"), "{body}");
+}
+
+#[tokio::test]
+async fn readyz_is_503_while_the_index_is_being_rebuilt() {
+    let harness = harness(false).await;
+    harness.rebuild.begin();
+    harness.rebuild.advance(40, 100);
+    let (status, body) = get(&harness.app, "/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["checks"]["index"], "rebuilding from the store (40/100 messages)");
+    harness.rebuild.finish();
+    let (status, _) = get(&harness.app, "/readyz").await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

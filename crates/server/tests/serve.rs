@@ -24,10 +24,12 @@ fn free_port() -> u16 {
 }
 
 #[tokio::test]
-async fn serve_becomes_ready_answers_searches_and_stops_on_sigterm() {
+async fn serve_rebuilds_a_lost_index_becomes_ready_answers_searches_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_sample(dir.path());
     run(trellis(dir.path()).arg("import").arg(&file)).assert_success();
+    // Without its index the server must rebuild it from the store before it reports ready.
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
 
     let port = free_port();
     let log_path = dir.path().join("serve.log");
@@ -56,6 +58,11 @@ async fn serve_becomes_ready_answers_searches_and_stops_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(log().contains("trellis is serving"), "{}", log());
+    assert!(
+        log().contains("rebuilding search index from the store in the background"),
+        "{}",
+        log()
+    );
 
     let health: serde_json::Value =
         client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();

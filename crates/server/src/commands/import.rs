@@ -20,7 +20,8 @@ pub async fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ImportRes
     // Open the input first: an unreadable file should fail before touching the database.
     let input = open_input(&args.file).await?;
     let store = crate::startup::open_store(config).await?;
-    let search = crate::startup::open_search(config, &store).await?;
+    let mut search = crate::startup::open_search(config, &store).await?;
+    search.make_current().await?;
 
     let options = ImportOptions { brand: args.brand.clone(), ..ImportOptions::default() };
     let mut report = |rejection: &Rejection| {

@@ -26,9 +26,14 @@ async fn healthz() -> Json<Value> {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let store = state.store.clone();
     let index = state.index.clone();
+    let rebuilding = state.rebuild.status();
     let (store_check, index_check) = tokio::join!(
         check(async move { store.ping().await.map_err(|err| err.to_string()) }),
         check(async move {
+            // A half-rebuilt index answers, but with a fraction of the messages: not ready.
+            if let Some((done, total)) = rebuilding {
+                return Err(format!("rebuilding from the store ({done}/{total} messages)"));
+            }
             // Reading the index touches disk: keep it off the async workers.
             match tokio::task::spawn_blocking(move || index.committed_seq()).await {
                 Ok(Ok(_)) => Ok(()),
