@@ -44,9 +44,54 @@ pub(crate) fn list(len: usize, first: usize) -> String {
     out
 }
 
+/// `$n` placeholders rewritten for SQLite. When they appear as `$1, $2, …` in textual order, each
+/// once, they become anonymous `?`, which SQLite and sqlx bind by position in O(1). Otherwise they
+/// become `?n`, which is correct for any order but costs a linear name lookup per parameter.
+/// The statements this is used on contain no string literals.
+pub(crate) fn question_marks(sql: &str) -> String {
+    let mut plain = String::with_capacity(sql.len());
+    let mut numbered = String::with_capacity(sql.len());
+    let mut in_order = true;
+    let mut expected = 1u64;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            let mut digits = String::new();
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                digits.push(d);
+            }
+            in_order &= digits.parse::<u64>().is_ok_and(|n| n == expected);
+            expected += 1;
+            plain.push('?');
+            numbered.push('?');
+            numbered.push_str(&digits);
+        } else {
+            plain.push(c);
+            numbered.push(c);
+        }
+    }
+    if in_order {
+        plain
+    } else {
+        numbered
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dollar_placeholders_become_numbered_question_marks() {
+        assert_eq!(question_marks("a = $1 and b in ($2, $3)"), "a = ? and b in (?, ?)");
+        assert_eq!(question_marks("price$ = $"), "price$ = $");
+    }
+
+    #[test]
+    fn out_of_order_or_repeated_placeholders_keep_their_numbers() {
+        assert_eq!(question_marks("a = $2 and b = $1"), "a = ?2 and b = ?1");
+        assert_eq!(question_marks("a = $1 or b = $1"), "a = ?1 or b = ?1");
+    }
 
     #[test]
     fn tuples_number_placeholders_across_rows() {

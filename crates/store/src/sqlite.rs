@@ -38,6 +38,10 @@ impl crate::dialect::Dialect for SqliteStore {
     const FOR_UPDATE: &'static str = "";
     const EXPLAIN: &'static str = "explain query plan ";
     const EXPLAIN_SETUP: &'static [&'static str] = &[];
+
+    fn numbered(sql: String) -> String {
+        crate::sql::question_marks(&sql)
+    }
 }
 
 impl SqliteStore {

@@ -54,6 +54,7 @@ macro_rules! commands_ops {
                      from conversations where id = $1{}",
                     <This as crate::dialect::Dialect>::FOR_UPDATE
                 );
+                let sql = <This as crate::dialect::Dialect>::numbered(sql);
                 let before: Option<crate::ops::commands::Workflow> =
                     sqlx::query_as(&sql).bind(id.0).fetch_optional(&mut *tx).await.db()?;
                 let before = before.ok_or_else(|| StoreError::not_found("conversation", id))?;

@@ -35,6 +35,7 @@ macro_rules! feed_ops {
                          returning seq",
                         crate::sql::tuples(chunk.len(), 3, 2)
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_scalar::<Db, i64>(&sql).bind(at);
                     for change in chunk {
                         query = query
@@ -78,6 +79,7 @@ macro_rules! feed_ops {
                 limit: Option<i64>,
             ) -> StoreResult<Vec<IndexDoc>> {
                 let sql = format!("{} {tail}", crate::ops::feed::INDEX_DOCS_SQL);
+                let sql = <This as crate::dialect::Dialect>::numbered(sql);
                 let mut query = sqlx::query_as::<Db, crate::rows::IndexDocRow>(&sql);
                 for id in ids {
                     query = query.bind(*id);
@@ -143,6 +145,7 @@ macro_rules! feed_ops {
                          where conversation_id in ({})",
                         crate::sql::list(chunk.len(), 1)
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_as::<Db, crate::rows::TagRow>(&sql);
                     for id in chunk {
                         query = query.bind(*id);

@@ -250,6 +250,7 @@ macro_rules! ingest_ops {
                         crate::sql::tuples(chunk.len(), 17, 1),
                         crate::ops::ingest::UPSERT_MESSAGES_CONFLICT_SQL
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_as::<Db, (i64, String)>(&sql);
                     for (m, conversation_id, contact_id) in chunk {
                         let message = m.message;

@@ -43,6 +43,7 @@ macro_rules! ingest_steps_ops {
                          where channel = $1 and platform_id in ({})",
                         crate::sql::list(chunk.len(), 2)
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_as::<Db, (i64, String, i64, i64)>(&sql).bind(channel);
                     for contact in chunk {
                         query = query.bind(contact.contact.platform_id.as_str());
@@ -83,6 +84,7 @@ macro_rules! ingest_steps_ops {
                          returning id, platform_id",
                         crate::sql::tuples(chunk.len(), 11, 1)
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_as::<Db, (i64, String)>(&sql);
                     for c in chunk {
                         let handle = c.contact.handle.as_ref();
@@ -119,6 +121,7 @@ macro_rules! ingest_steps_ops {
                         "select id, platform_id from contacts where channel = $1 and platform_id in ({})",
                         crate::sql::list(chunk.len(), 2)
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_as::<Db, (i64, String)>(&sql).bind(channel);
                     for platform_id in chunk {
                         query = query.bind(*platform_id);
@@ -143,6 +146,7 @@ macro_rules! ingest_steps_ops {
                          from messages where account_id = $1 and platform_id in ({})",
                         crate::sql::list(chunk.len(), 2)
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_as::<Db, crate::ops::ingest_steps::StoredMessage>(&sql)
                         .bind(account_id);
                     for message in chunk {
@@ -171,6 +175,7 @@ macro_rules! ingest_steps_ops {
                         crate::sql::list(chunk.len(), 2),
                         <This as crate::dialect::Dialect>::FOR_UPDATE
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query =
                         sqlx::query_as::<Db, crate::plan::ConversationState>(&sql).bind(account_id);
                     for key in chunk {
@@ -185,6 +190,7 @@ macro_rules! ingest_steps_ops {
                         crate::sql::list(chunk.len(), 1),
                         <This as crate::dialect::Dialect>::FOR_UPDATE
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_as::<Db, crate::plan::ConversationState>(&sql);
                     for id in chunk {
                         query = query.bind(*id);
@@ -211,6 +217,7 @@ macro_rules! ingest_steps_ops {
                          on conflict (account_id, key) do nothing returning id, key",
                         crate::sql::tuples(chunk.len(), 14, 1)
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query_as::<Db, (i64, String)>(&sql);
                     for c in chunk {
                         query = query
@@ -254,11 +261,13 @@ macro_rules! ingest_steps_ops {
                          contact_id = v.contact_id, status = v.status, \
                          snoozed_until = v.snoozed_until, message_count = v.message_count, \
                          last_message_at = v.last_message_at, \
-                         last_inbound_at = v.last_inbound_at, updated_at = $1 \
+                         last_inbound_at = v.last_inbound_at, updated_at = ${} \
                          from v where conversations.id = v.id",
-                        crate::sql::tuples(chunk.len(), 8, 2)
+                        crate::sql::tuples(chunk.len(), 8, 1),
+                        chunk.len() * 8 + 1
                     );
-                    let mut query = sqlx::query::<Db>(&sql).bind(now);
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
+                    let mut query = sqlx::query::<Db>(&sql);
                     for c in chunk {
                         query = query
                             .bind(c.id)
@@ -270,6 +279,7 @@ macro_rules! ingest_steps_ops {
                             .bind(c.last_message_at)
                             .bind(c.last_inbound_at);
                     }
+                    query = query.bind(now);
                     query.execute(&mut *conn).await.db()?;
                 }
                 Ok(())
@@ -289,6 +299,7 @@ macro_rules! ingest_steps_ops {
                          updated_at = excluded.updated_at",
                         crate::sql::tuples(chunk.len(), 4, 1)
                     );
+                    let sql = <This as crate::dialect::Dialect>::numbered(sql);
                     let mut query = sqlx::query::<Db>(&sql);
                     for cursor in chunk {
                         query = query

@@ -129,6 +129,7 @@ macro_rules! listing_ops {
                 use crate::ops::listing::Bind;
                 let (sql, binds) = crate::ops::listing::list_query(filter);
                 let sql = format!("{}{sql}", <This as crate::dialect::Dialect>::EXPLAIN);
+                let sql = <This as crate::dialect::Dialect>::numbered(sql);
                 let mut tx = self.reader().begin().await.db()?;
                 for statement in <This as crate::dialect::Dialect>::EXPLAIN_SETUP {
                     sqlx::query(statement).execute(&mut *tx).await.db()?;

@@ -14,6 +14,7 @@ macro_rules! reads_ops {
 
             async fn get_message_impl(&self, id: MessageId) -> StoreResult<Message> {
                 let sql = format!("select {} from messages where id = $1", crate::rows::MESSAGE_COLUMNS);
+                let sql = <This as crate::dialect::Dialect>::numbered(sql);
                 let row: Option<crate::rows::MessageRow> =
                     sqlx::query_as(&sql).bind(id.0).fetch_optional(self.reader()).await.db()?;
                 row.ok_or_else(|| StoreError::not_found("message", id))?.into_domain()
@@ -27,6 +28,7 @@ macro_rules! reads_ops {
                     "select {} from messages where conversation_id = $1 order by created_at, id",
                     crate::rows::MESSAGE_COLUMNS
                 );
+                let sql = <This as crate::dialect::Dialect>::numbered(sql);
                 let rows: Vec<crate::rows::MessageRow> =
                     sqlx::query_as(&sql).bind(id.0).fetch_all(&mut *conn).await.db()?;
                 rows.into_iter().map(crate::rows::MessageRow::into_domain).collect()
@@ -43,6 +45,7 @@ macro_rules! reads_ops {
                     "select {} from contacts where {condition} order by id",
                     crate::rows::CONTACT_COLUMNS
                 );
+                let sql = <This as crate::dialect::Dialect>::numbered(sql);
                 let rows: Vec<crate::rows::ContactRow> =
                     sqlx::query_as(&sql).bind(id).fetch_all(self.reader()).await.db()?;
                 if rows.is_empty() {
@@ -53,6 +56,7 @@ macro_rules! reads_ops {
                     "select contact_id as owner_id, tag from contact_tags where contact_id in ({})",
                     crate::sql::list(ids.len(), 1)
                 );
+                let sql = <This as crate::dialect::Dialect>::numbered(sql);
                 let mut query = sqlx::query_as::<Db, crate::rows::TagRow>(&sql);
                 for id in &ids {
                     query = query.bind(*id);
@@ -66,6 +70,7 @@ macro_rules! reads_ops {
                     "select {} from conversations where id = $1",
                     crate::rows::CONVERSATION_COLUMNS
                 );
+                let sql = <This as crate::dialect::Dialect>::numbered(sql);
                 let row: Option<crate::rows::ConversationRow> =
                     sqlx::query_as(&sql).bind(id.0).fetch_optional(self.reader()).await.db()?;
                 let row = row.ok_or_else(|| StoreError::not_found("conversation", id))?;
