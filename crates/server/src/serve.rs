@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use trellis_core::Backend;
 
 /// Runs until a shutdown signal, then stops accepting, drains in-flight requests and stops the
 /// indexer.
@@ -43,7 +44,7 @@ pub async fn serve_until(
         .context("cannot read the search index")?;
     tracing::info!(
         bind = %local_addr,
-        backend = ?store.backend(),
+        backend = backend_name(store.backend()),
         data_dir = %config.data_dir.display(),
         database = %config.redacted_database_url(),
         index_seq = %committed_seq,
@@ -61,7 +62,7 @@ pub async fn serve_until(
     }
     let follower = tokio::spawn(
         run_indexer(search, progress, shutdown.child_token())
-            .instrument(tracing::info_span!("task", name = "search-indexer")),
+            .instrument(tracing::info_span!("task", task = "search-indexer")),
     );
 
     let served = axum::serve(listener, routes::app(state))
@@ -107,6 +108,13 @@ async fn run_indexer(search: Search, progress: Arc<RebuildProgress>, shutdown: C
     }
     if let Err(err) = search.indexer.spawn(shutdown).await {
         tracing::error!(error = %err, "search indexer panicked");
+    }
+}
+
+fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
     }
 }
 

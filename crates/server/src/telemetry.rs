@@ -10,7 +10,15 @@ pub fn init(config: &Config) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(effective_filter(&config.log))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let installed = match config.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => {
+            // The span list already ends with the current span; listing it twice is noise.
+            builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(true)
+                .try_init()
+        }
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
     };
     installed.map_err(|err| anyhow::anyhow!("cannot install the log subscriber: {err}"))

@@ -24,6 +24,9 @@ pub const DEFAULT_BATCH_SIZE: usize = 1_000;
 /// huge line) cannot exhaust memory.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
+/// A progress line is logged every this many lines, so a long import shows it is alive.
+const PROGRESS_EVERY_LINES: u64 = 100_000;
+
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// The brand that accounts created by the import belong to.
@@ -129,6 +132,14 @@ where
             continue;
         }
         summary.lines += 1;
+        if summary.lines % PROGRESS_EVERY_LINES == 0 {
+            tracing::info!(
+                lines = summary.lines,
+                inserted = summary.inserted,
+                rejected = summary.rejected,
+                "import progress"
+            );
+        }
         let parsed = match parse_line(text) {
             Ok(parsed) => parsed,
             Err(err) => {
