@@ -69,40 +69,27 @@ macro_rules! ingest_ops {
                 // messages by the conversation they are stored in. Vectors keep first-seen order.
                 let mut key_deltas: Vec<(&str, Delta)> = Vec::new();
                 let mut id_deltas: Vec<(i64, Delta)> = Vec::new();
+                let mut key_slot: HashMap<&str, usize> = HashMap::new();
+                let mut id_slot: HashMap<i64, usize> = HashMap::new();
                 for (m, fate) in prepared.messages.iter().zip(&fates) {
                     let created_at = m.message.created_at.timestamp_micros();
                     let title = m.message.thread_title.as_deref();
                     let delta = match fate {
                         Fate::New => {
-                            let delta =
-                                match key_deltas.iter().position(|(k, _)| *k == m.key.as_str()) {
-                                    Some(i) => &mut key_deltas[i].1,
-                                    None => {
-                                        key_deltas.push((m.key.as_str(), Delta::default()));
-                                        &mut key_deltas
-                                            .last_mut()
-                                            .ok_or_else(|| {
-                                                StoreError::Corrupt("empty delta list".into())
-                                            })?
-                                            .1
-                                    }
-                                };
+                            let slot = *key_slot.entry(m.key.as_str()).or_insert_with(|| {
+                                key_deltas.push((m.key.as_str(), Delta::default()));
+                                key_deltas.len() - 1
+                            });
+                            let delta = &mut key_deltas[slot].1;
                             delta.add_new(created_at, m.message.direction, contact_id(m)?);
                             delta
                         }
                         Fate::Changed(row) => {
-                            match id_deltas.iter().position(|(id, _)| *id == row.conversation_id) {
-                                Some(i) => &mut id_deltas[i].1,
-                                None => {
-                                    id_deltas.push((row.conversation_id, Delta::default()));
-                                    &mut id_deltas
-                                        .last_mut()
-                                        .ok_or_else(|| {
-                                            StoreError::Corrupt("empty delta list".into())
-                                        })?
-                                        .1
-                                }
-                            }
+                            let slot = *id_slot.entry(row.conversation_id).or_insert_with(|| {
+                                id_deltas.push((row.conversation_id, Delta::default()));
+                                id_deltas.len() - 1
+                            });
+                            &mut id_deltas[slot].1
                         }
                         Fate::Unchanged => continue,
                     };
