@@ -22,6 +22,9 @@ pub enum LineError {
     Json(String),
     #[error("expected a JSON object")]
     NotAnObject,
+    /// PostgreSQL cannot store U+0000 in text or JSON, so no backend accepts it.
+    #[error("contains a NUL character (\\u0000), which cannot be stored")]
+    NulCharacter,
     #[error("missing field `{0}`")]
     MissingField(&'static str),
     #[error("invalid `{field}`: {reason}")]
@@ -34,6 +37,9 @@ pub enum LineError {
 pub fn parse_line(line: &str) -> Result<ImportLine, LineError> {
     let value: Value =
         serde_json::from_str(line).map_err(|err| LineError::Json(strip_position(&err)))?;
+    if contains_nul(&value) {
+        return Err(LineError::NulCharacter);
+    }
     let Value::Object(mut object) = value else {
         return Err(LineError::NotAnObject);
     };
@@ -52,6 +58,17 @@ pub fn parse_line(line: &str) -> Result<ImportLine, LineError> {
     let message: NewMessage = serde_json::from_value(Value::Object(object))
         .map_err(|err| LineError::Message(strip_position(&err)))?;
     Ok(ImportLine { channel, account, message })
+}
+
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(object) => {
+            object.iter().any(|(key, value)| key.contains('\0') || contains_nul(value))
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
 }
 
 fn take_string(object: &mut Map<String, Value>, field: &'static str) -> Result<String, LineError> {
@@ -150,6 +167,13 @@ mod tests {
     fn a_bad_timestamp_is_refused() {
         let err = parse_line(&with("created_at", "yesterday".into())).unwrap_err();
         assert!(matches!(err, LineError::Message(_)), "{err}");
+    }
+
+    #[test]
+    fn a_nul_character_anywhere_is_refused() {
+        assert_eq!(parse_line(&with("text", "a\u{0}b".into())), Err(LineError::NulCharacter));
+        let raw = serde_json::json!({"nested": ["ok", {"k": "x\u{0}"}]});
+        assert_eq!(parse_line(&with("raw", raw)), Err(LineError::NulCharacter));
     }
 
     #[test]
