@@ -133,3 +133,20 @@ async fn an_overlong_line_is_rejected_without_stopping_the_import() {
     assert_eq!(rejections.len(), 1);
     assert_eq!(rejections[0].line, 1);
 }
+
+#[tokio::test]
+async fn a_batch_the_store_refuses_is_retried_line_by_line_so_only_the_bad_line_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = sqlite_store(dir.path()).await;
+    let store: Arc<dyn Store> = Arc::new(super::poison_store::PoisonStore(real.clone()));
+    let input = [
+        line("acme", "1", "fine"),
+        line("acme", "2", "poison pill"),
+        line("acme", "3", "also fine"),
+    ]
+    .join("\n");
+    let (summary, rejections) = run(&store, &input, &ImportOptions::default()).await;
+    assert_eq!((summary.inserted, summary.rejected), (2, 1));
+    assert_eq!(rejections, vec![Rejection { line: 2, reason: "poisoned message".into() }]);
+    assert_eq!(real.message_count().await.unwrap(), 2);
+}
