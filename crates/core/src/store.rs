@@ -79,8 +79,8 @@ pub trait Store: Send + Sync + 'static {
     /// Upserts a normalized batch in one transaction: contacts on (channel, platform id), messages
     /// on (account, platform id), conversations on (account, [`crate::ConversationKey`]); saves the
     /// batch's cursors; appends the change feed. Identical re-deliveries change nothing and write no
-    /// change; an edit updates the message. A new inbound message reopens a resolved or snoozed
-    /// conversation. All or nothing.
+    /// change; an edit updates the message. A new inbound message reopens a pending, snoozed or
+    /// resolved conversation. All or nothing.
     async fn ingest(&self, batch: IngestBatch) -> StoreResult<IngestOutcome>;
 
     /// The cursor last saved for an account's stream.

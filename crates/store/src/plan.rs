@@ -131,8 +131,9 @@ impl Delta {
         }
     }
 
-    /// The conversation after this delta. A new inbound message reopens a resolved or snoozed
-    /// conversation, because the customer is waiting again.
+    /// The conversation after this delta. A new inbound message reopens a pending, snoozed or
+    /// resolved conversation, because the customer is waiting on the team again (pending means
+    /// "waiting on the customer", and the customer just answered).
     pub fn apply(&self, before: &ConversationState) -> ConversationState {
         let mut after = before.clone();
         after.message_count += self.added;
@@ -142,7 +143,7 @@ impl Delta {
         if let Some(at) = self.last_inbound_at {
             after.last_inbound_at = Some(after.last_inbound_at.map_or(at, |t| t.max(at)));
             let status: Option<ConversationStatus> = before.status.parse().ok();
-            if matches!(status, Some(ConversationStatus::Resolved | ConversationStatus::Snoozed)) {
+            if status != Some(ConversationStatus::Open) {
                 after.status = ConversationStatus::Open.as_str().to_owned();
                 after.snoozed_until = None;
             }
@@ -282,10 +283,10 @@ mod tests {
     }
 
     #[test]
-    fn a_pending_conversation_is_not_reopened_by_ingest() {
+    fn a_customer_answer_reopens_a_pending_conversation() {
         let mut delta = Delta::default();
         delta.add_new(200, Direction::Inbound, 5);
-        assert_eq!(delta.apply(&state(ConversationStatus::Pending)).status, "pending");
+        assert_eq!(delta.apply(&state(ConversationStatus::Pending)).status, "open");
     }
 
     #[test]

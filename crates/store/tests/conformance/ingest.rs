@@ -13,7 +13,7 @@ crate::conformance!(
     a_batch_for_an_unknown_account_is_not_found_and_writes_nothing,
     cursors_are_saved_with_their_batch,
     messages_group_into_conversations_by_kind,
-    a_new_inbound_message_reopens_a_resolved_or_snoozed_conversation,
+    a_new_inbound_message_reopens_a_pending_snoozed_or_resolved_conversation,
     an_outbound_message_does_not_reopen_and_does_not_become_the_contact,
     the_newest_author_description_wins,
     a_platform_deletion_keeps_the_message_and_marks_it,
@@ -172,7 +172,7 @@ async fn messages_group_into_conversations_by_kind(h: &Harness) {
     assert_eq!(thread.contact_id.map(|c| c.0), Some(first_author.id.0), "the first author stays");
 }
 
-async fn a_new_inbound_message_reopens_a_resolved_or_snoozed_conversation(h: &Harness) {
+async fn a_new_inbound_message_reopens_a_pending_snoozed_or_resolved_conversation(h: &Harness) {
     let store = &*h.store;
     let acct = account(store, Channel::X, "acme").await;
     let first = store
@@ -182,6 +182,7 @@ async fn a_new_inbound_message_reopens_a_resolved_or_snoozed_conversation(h: &Ha
     let id = first.conversations[0];
     for (status, snooze) in [
         (ConversationStatus::Resolved, None),
+        (ConversationStatus::Pending, None),
         (ConversationStatus::Snoozed, Some(crate::harness::at(99_999))),
     ] {
         let patch = ConversationPatch {
