@@ -173,6 +173,9 @@ async fn a_missing_query_or_bad_sort_is_a_400_invalid_parameter() {
     let (status, body) = get(&harness.app, "/api/v1/search?q=x&limit=0").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "invalid_parameter");
+    let (status, body) = get(&harness.app, "/api/v1/search?q=x&offset=10001").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("offset"), "{body}");
 }
 
 #[tokio::test]

@@ -13,6 +13,9 @@ use trellis_core::{SearchRequest, SearchResults, SortOrder};
 pub const DEFAULT_LIMIT: usize = 20;
 /// The largest page a client may ask for; deeper pages use `offset`.
 pub const MAX_LIMIT: usize = 200;
+/// How deep paging may go: the index collects `offset + limit` hits to return a page, so an
+/// unbounded offset would let one request allocate without limit. Narrow the query instead.
+pub const MAX_OFFSET: usize = 10_000;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/search", get(search))
@@ -35,6 +38,11 @@ async fn search(
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(AppError::InvalidParameter(format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    if params.offset > MAX_OFFSET {
+        return Err(AppError::InvalidParameter(format!(
+            "offset must be at most {MAX_OFFSET}; narrow the query to see older results"
+        )));
     }
     let request =
         SearchRequest { query: params.q, sort: params.sort, limit, offset: params.offset };
