@@ -171,3 +171,14 @@ fn an_unknown_key_in_the_config_file_stops_with_exit_code_2() {
     assert_eq!(ran.code, Some(2), "{ran:?}");
     assert!(ran.stderr.contains("bnid"), "{}", ran.stderr);
 }
+
+#[test]
+fn migrate_creates_the_default_sqlite_database_in_the_data_dir_and_can_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("fresh");
+    let first = run(trellis(&data_dir).arg("migrate"));
+    first.assert_success();
+    assert!(first.stdout.contains("is up to date"), "{}", first.stdout);
+    assert!(data_dir.join("trellis.sqlite").is_file());
+    run(trellis(&data_dir).arg("migrate")).assert_success();
+}
