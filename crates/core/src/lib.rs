@@ -5,6 +5,7 @@
 //! Nothing in this crate does IO or needs an async runtime; its tests run in microseconds.
 
 pub mod change;
+pub mod connector;
 pub mod conversation;
 pub mod directory;
 pub mod enums;
@@ -16,6 +17,11 @@ pub mod store;
 pub mod validated;
 
 pub use change::{Change, ChangeKind};
+pub use connector::{
+    AccountAccess, AccountIdentity, Backoff, Connector, ConnectorError, Credentials, Delivered,
+    DmTarget, FlagReason, OutboundAction, PollOutcome, PollRequest, RateLimit, StreamOutcome,
+    StreamPoll,
+};
 pub use conversation::{
     AssigneeFilter, Conversation, ConversationFilter, ConversationKey, ConversationPage,
     ConversationPatch, PageCursor,
