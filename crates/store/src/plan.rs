@@ -33,6 +33,31 @@ pub(crate) struct Prepared<'a> {
     pub contacts: Vec<PreparedContact<'a>>,
     /// One per stream, the last value given.
     pub cursors: Vec<&'a CursorUpdate>,
+    /// Repeats of a platform id within the batch whose content differs from the version they
+    /// replace: an edit delivered in the same batch as its original counts as an update.
+    pub edits_within_batch: u64,
+}
+
+/// PostgreSQL text cannot hold U+0000, and no platform means one in a message: rather than fail a
+/// whole batch (and lose the messages beside it), NULs in free text become U+FFFD on both backends,
+/// so both store the same content. Ids and handles are validated types that refuse control
+/// characters already; the raw JSON is serialized with `\u0000` escapes and is unaffected.
+pub(crate) fn replace_nul_characters(batch: &mut IngestBatch) {
+    fn clean(text: &mut String) {
+        if text.contains('\0') {
+            *text = text.replace('\0', "\u{FFFD}");
+        }
+    }
+    for message in &mut batch.messages {
+        clean(&mut message.text);
+        for optional in
+            [&mut message.thread_title, &mut message.lang, &mut message.author.display_name]
+        {
+            if let Some(text) = optional {
+                clean(text);
+            }
+        }
+    }
 }
 
 pub(crate) fn prepare(batch: &IngestBatch) -> Result<Prepared<'_>, StoreError> {
@@ -40,6 +65,7 @@ pub(crate) fn prepare(batch: &IngestBatch) -> Result<Prepared<'_>, StoreError> {
     let mut message_slot: HashMap<&str, usize> = HashMap::with_capacity(batch.messages.len());
     let mut contacts: Vec<PreparedContact<'_>> = Vec::new();
     let mut contact_slot: HashMap<&str, usize> = HashMap::new();
+    let mut edits_within_batch = 0;
     for message in &batch.messages {
         let raw_json =
             serde_json::to_string(&message.raw).map_err(|err| corrupt("raw json", err))?;
@@ -50,7 +76,12 @@ pub(crate) fn prepare(batch: &IngestBatch) -> Result<Prepared<'_>, StoreError> {
             message,
         };
         match message_slot.get(message.platform_id.as_str()) {
-            Some(&slot) => messages[slot] = prepared,
+            Some(&slot) => {
+                if messages[slot].content_hash != prepared.content_hash {
+                    edits_within_batch += 1;
+                }
+                messages[slot] = prepared;
+            }
             None => {
                 message_slot.insert(message.platform_id.as_str(), messages.len());
                 messages.push(prepared);
@@ -79,7 +110,7 @@ pub(crate) fn prepare(batch: &IngestBatch) -> Result<Prepared<'_>, StoreError> {
             None => cursors.push(cursor),
         }
     }
-    Ok(Prepared { messages, contacts, cursors })
+    Ok(Prepared { messages, contacts, cursors, edits_within_batch })
 }
 
 /// The columns of a conversation that ingest maintains.

@@ -2,7 +2,7 @@
 
 use crate::error::ResultExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Row};
+use sqlx::{ConnectOptions, Connection, PgPool, Row};
 use std::str::FromStr;
 use std::time::Duration;
 use trellis_core::{
@@ -14,6 +14,7 @@ use trellis_core::{
 
 const MAX_CONNECTIONS: u32 = 10;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The advisory-lock key that orders change-feed writes ("trellis" in ASCII). See
 /// [`crate::dialect::Dialect::LOCK_CHANGE_FEED`].
@@ -51,20 +52,34 @@ impl PgStore {
             options.get_port(),
             options.get_database().unwrap_or("postgres")
         );
+        // One connection outside the pool first: its error says why (refused, authentication,
+        // unknown database) and comes at once, where a pool only reports that it timed out.
+        let unreachable = |err: sqlx::Error| match crate::error::map(err) {
+            StoreError::Backend(err) => {
+                StoreError::Unavailable(format!("cannot connect to postgresql at {target}: {err}"))
+            }
+            StoreError::Unavailable(err) => {
+                StoreError::Unavailable(format!("cannot reach postgresql at {target}: {err}"))
+            }
+            other => other,
+        };
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "cannot reach postgresql at {target}: no answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(unreachable)?;
+        // A failed goodbye on a connection we are done with changes nothing.
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|err| match crate::error::map(err) {
-                StoreError::Backend(err) => StoreError::Unavailable(format!(
-                    "cannot connect to postgresql at {target}: {err}"
-                )),
-                StoreError::Unavailable(err) => {
-                    StoreError::Unavailable(format!("cannot reach postgresql at {target}: {err}"))
-                }
-                other => other,
-            })?;
+            .map_err(unreachable)?;
         Ok(Self { pool })
     }
 

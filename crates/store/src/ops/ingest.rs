@@ -28,11 +28,12 @@ pub(crate) const UPSERT_MESSAGES_CONFLICT_SQL: &str =
 macro_rules! ingest_ops {
     () => {
         impl This {
-            async fn ingest_impl(&self, batch: IngestBatch) -> StoreResult<IngestOutcome> {
+            async fn ingest_impl(&self, mut batch: IngestBatch) -> StoreResult<IngestOutcome> {
                 use crate::ops::ingest::{fate, Fate};
                 use crate::plan::{ConversationState, Delta};
                 use std::collections::HashMap;
 
+                crate::plan::replace_nul_characters(&mut batch);
                 let prepared = crate::plan::prepare(&batch)?;
                 let now = crate::time::to_micros(crate::time::now());
                 let account_id = batch.account_id.0;
@@ -206,6 +207,7 @@ macro_rules! ingest_ops {
                         conversation_id: Some(state.id),
                     });
                 }
+                outcome.updated += prepared.edits_within_batch;
                 outcome.unchanged = (batch.messages.len() as u64)
                     .saturating_sub(outcome.inserted + outcome.updated);
                 outcome.last_seq = Self::append_changes(&mut tx, &changes, now).await?;

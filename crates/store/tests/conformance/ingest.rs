@@ -18,6 +18,8 @@ crate::conformance!(
     the_newest_author_description_wins,
     a_platform_deletion_keeps_the_message_and_marks_it,
     a_large_batch_is_stored_whole,
+    an_edit_in_the_same_batch_as_its_original_counts_as_an_update,
+    a_nul_character_in_text_does_not_fail_the_batch,
 );
 
 async fn a_redelivered_batch_changes_nothing_and_writes_no_change(h: &Harness) {
@@ -315,4 +317,34 @@ async fn a_large_batch_is_stored_whole(h: &Harness) {
     assert_eq!(created, 700);
     let again = store.ingest(batch(&acct, messages)).await.unwrap();
     assert_eq!(again.unchanged, 2_500);
+}
+
+async fn an_edit_in_the_same_batch_as_its_original_counts_as_an_update(h: &Harness) {
+    let store = &*h.store;
+    let acct = account(store, Channel::X, "acme").await;
+    let original = mention("1", "u1", 0);
+    let mut edited = original.clone();
+    edited.text = "edited text".into();
+    let outcome = store.ingest(batch(&acct, vec![original.clone(), edited])).await.unwrap();
+    assert_eq!((outcome.inserted, outcome.updated, outcome.unchanged), (1, 1, 0));
+    let conversation = store.conversation_messages(outcome.conversations[0]).await.unwrap();
+    assert_eq!(conversation.len(), 1);
+    assert_eq!(conversation[0].text, "edited text");
+
+    let repeated = store.ingest(batch(&acct, vec![original.clone(), original])).await.unwrap();
+    assert_eq!((repeated.inserted, repeated.updated, repeated.unchanged), (0, 1, 1));
+}
+
+async fn a_nul_character_in_text_does_not_fail_the_batch(h: &Harness) {
+    let store = &*h.store;
+    let acct = account(store, Channel::X, "acme").await;
+    let mut odd = mention("1", "u1", 0);
+    odd.text = "before\0after".into();
+    odd.author.display_name = Some("Jane\0".into());
+    odd.raw = serde_json::json!({ "text": "before\0after" });
+    let outcome = store.ingest(batch(&acct, vec![odd, mention("2", "u2", 1)])).await.unwrap();
+    assert_eq!(outcome.inserted, 2);
+    let stored = store.conversation_messages(outcome.conversations[0]).await.unwrap();
+    assert_eq!(stored[0].text, "before\u{FFFD}after");
+    assert_eq!(stored[0].raw["text"], "before\0after", "raw json keeps the platform's content");
 }
