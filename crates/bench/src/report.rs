@@ -183,12 +183,38 @@ impl Report {
                         e.p99_ratio_vs_trellis.unwrap_or(f64::NAN)
                     );
                 }
+                per_query_table(&mut out, s, peers);
                 if let Some(error) = &peers.postgres_error {
                     let _ = writeln!(out, "  postgres peers skipped: {error}");
                 }
             }
         }
         out
+    }
+}
+
+/// Query by query: p99 and how many documents each engine matched, side by side.
+fn per_query_table(out: &mut String, search: &SearchFigures, peers: &PeersReport) {
+    let _ = write!(out, "\n  p99 ms (matches)       {:>18}", "trellis");
+    for engine in &peers.engines {
+        let _ = write!(out, " {:>18}", engine.engine);
+    }
+    let _ = writeln!(out);
+    for (index, query) in search.queries.iter().enumerate() {
+        let _ = write!(
+            out,
+            "  {:<22} {:>18}",
+            query.name,
+            format!("{:.2} ({})", query.latency.p99_ms, query.total)
+        );
+        for engine in &peers.engines {
+            let cell = engine
+                .queries
+                .get(index)
+                .map_or("n/a".to_owned(), |q| format!("{:.2} ({})", q.latency.p99_ms, q.matches));
+            let _ = write!(out, " {cell:>18}");
+        }
+        let _ = writeln!(out);
     }
 }
 
