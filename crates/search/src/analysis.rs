@@ -12,12 +12,17 @@
 mod scripts;
 
 use scripts::{is_emoji, is_unsegmented, is_word_char};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 
 /// Name under which the indexing analyzer is registered with tantivy.
 pub const INDEX_TOKENIZER: &str = "trellis_social";
+
+/// Words whose normalized form is remembered per tokenizer; the cache is emptied when full.
+/// Social text is Zipfian, so most words hit and skip folding and stemming.
+const WORD_CACHE_ENTRIES: usize = 50_000;
 
 /// Tokens longer than this many bytes (base64 blobs, long URLs' paths) are dropped.
 const MAX_TOKEN_BYTES: usize = 80;
@@ -37,6 +42,8 @@ pub struct SocialTokenizer {
     mode: Mode,
     stemmer: Arc<rust_stemmers::Stemmer>,
     tokens: Vec<Token>,
+    /// A word as written → its folded, stemmed form.
+    words: HashMap<String, String>,
 }
 
 impl SocialTokenizer {
@@ -45,14 +52,29 @@ impl SocialTokenizer {
             mode,
             stemmer: Arc::new(rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)),
             tokens: Vec::new(),
+            words: HashMap::new(),
         }
+    }
+
+    fn run(&mut self, text: &str) {
+        self.tokens.clear();
+        if self.words.len() > WORD_CACHE_ENTRIES {
+            self.words.clear();
+        }
+        let mut analysis = Analysis {
+            mode: self.mode,
+            stemmer: &self.stemmer,
+            words: &mut self.words,
+            text,
+            tokens: &mut self.tokens,
+        };
+        analysis.run();
     }
 
     /// The tokens of `text`, for query translation and tests.
     pub fn analyze(&mut self, text: &str) -> Vec<Token> {
-        self.tokens.clear();
-        Analysis { mode: self.mode, stemmer: &self.stemmer, text, tokens: &mut self.tokens }.run();
-        self.tokens.clone()
+        self.run(text);
+        std::mem::take(&mut self.tokens)
     }
 }
 
@@ -60,8 +82,7 @@ impl Tokenizer for SocialTokenizer {
     type TokenStream<'a> = SocialTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> SocialTokenStream<'a> {
-        self.tokens.clear();
-        Analysis { mode: self.mode, stemmer: &self.stemmer, text, tokens: &mut self.tokens }.run();
+        self.run(text);
         SocialTokenStream { tokens: &mut self.tokens, next: 0 }
     }
 }
@@ -90,6 +111,7 @@ impl TokenStream for SocialTokenStream<'_> {
 struct Analysis<'a> {
     mode: Mode,
     stemmer: &'a rust_stemmers::Stemmer,
+    words: &'a mut HashMap<String, String>,
     text: &'a str,
     tokens: &'a mut Vec<Token>,
 }
@@ -127,17 +149,7 @@ impl Analysis<'_> {
                 i += 1;
             } else if is_word_char(c) {
                 let run = word_end(&chars, i);
-                let word: String = chars[i..run]
-                    .iter()
-                    .map(|(_, c)| *c)
-                    .filter(|c| !matches!(c, '\'' | '’'))
-                    .collect();
-                let folded = fold(&word);
-                let text = if folded.len() > 2 && folded.bytes().all(|b| b.is_ascii_lowercase()) {
-                    self.stemmer.stem(&folded).into_owned()
-                } else {
-                    folded
-                };
+                let text = self.word(&self.text[start..end_of(run)]);
                 self.push(text, start, end_of(run), position);
                 position += 1;
                 i = run;
@@ -170,6 +182,25 @@ impl Analysis<'_> {
             position += 1;
         }
         position
+    }
+
+    /// The indexed form of a word: without apostrophes, folded, stemmed when plain ASCII.
+    fn word(&mut self, written: &str) -> String {
+        if let Some(known) = self.words.get(written) {
+            return known.clone();
+        }
+        let folded = if written.contains(['\'', '’']) {
+            fold(&written.replace(['\'', '’'], ""))
+        } else {
+            fold(written)
+        };
+        let text = if folded.len() > 2 && folded.bytes().all(|b| b.is_ascii_lowercase()) {
+            self.stemmer.stem(&folded).into_owned()
+        } else {
+            folded
+        };
+        self.words.insert(written.to_owned(), text.clone());
+        text
     }
 
     fn push(&mut self, text: String, offset_from: usize, offset_to: usize, position: usize) {
@@ -208,6 +239,10 @@ fn word_end(chars: &[(usize, char)], from: usize) -> usize {
 
 /// Case and accent folding: compatibility decomposition without combining marks, lowercased.
 fn fold(word: &str) -> String {
+    // Most words of social text are ASCII: skip normalization for them (indexing throughput).
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
     word.nfkd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(char::to_lowercase)

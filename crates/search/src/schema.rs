@@ -54,7 +54,7 @@ impl Fields {
         );
         let id = NumericOptions::default().set_indexed();
         let fields = Fields {
-            message_id: builder.add_i64_field("message_id", id.clone().set_stored().set_fast()),
+            message_id: builder.add_i64_field("message_id", id.clone().set_stored()),
             conversation_id: builder.add_i64_field("conversation_id", STORED),
             account_id: builder.add_i64_field("account_id", id.clone()),
             brand_id: builder.add_i64_field("brand_id", id),

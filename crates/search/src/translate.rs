@@ -41,10 +41,8 @@ impl<'a> Translator<'a> {
     pub(crate) fn translate(mut self, parsed: &Parsed) -> Translated {
         // Deleted messages stay in the index (they may be undeleted) but are never found.
         let deleted = Term::from_field_bool(self.fields.deleted, true);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, Box::new(AllQuery)),
-            (Occur::MustNot, Box::new(TermQuery::new(deleted, IndexRecordOption::Basic))),
-        ];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::MustNot, Box::new(TermQuery::new(deleted, IndexRecordOption::Basic)))];
         for clause in &parsed.clauses {
             if let [literal] = clause.any_of.as_slice() {
                 match (self.atom(literal), literal.negated) {
@@ -78,6 +76,10 @@ impl<'a> Translator<'a> {
                 Box::new(BooleanQuery::new(alternatives))
             };
             clauses.push((Occur::Must, query));
+        }
+        // Exclusions alone match nothing in tantivy: give them every document to exclude from.
+        if !clauses.iter().any(|(occur, _)| *occur == Occur::Must) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         Translated { query: Box::new(BooleanQuery::new(clauses)), highlight: self.highlight }
     }
