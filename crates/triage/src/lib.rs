@@ -5,12 +5,11 @@
 //! policies as JSON and recompute clocks from the store at any time.
 
 pub mod calendar;
+pub mod sla;
 
 pub use calendar::{
     BusinessCalendar, CalendarError, CalendarSpec, HoursSpec, WeekSpec, WorkingPeriod,
 };
-pub mod sla;
-
 pub use sla::{
     evaluate, ClockState, ClockStatus, Metric, PolicyError, SlaEvent, SlaPolicy, SlaReport,
     SlaTargets,

@@ -4,7 +4,7 @@
 //! For long spans they skip whole weeks at the wall-clock weekly total when that is exact: no
 //! holiday inside the skipped weeks and one UTC offset throughout them. The offset is sampled at
 //! every local midnight of the skipped span plus one day, which assumes a zone never changes its
-//! offset twice within one day (true of every zone in the tz database). The unit tests below
+//! offset twice within one day, which holds for the rules zones use today. The unit tests below
 //! check the fast walk against the plain one.
 
 use super::resolve::{day_start, local_date, Interval};

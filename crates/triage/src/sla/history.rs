@@ -96,8 +96,7 @@ struct Replay<'a> {
     customer_seen: bool,
     response: Option<ClockRecord>,
     resolution: Option<ClockRecord>,
-    /// Stopped clocks already read under the policy and priority in force when they stopped,
-    /// tagged with their start so the report lists every clock in start order.
+    /// Stopped clocks, already read under the policy and priority in force when they stopped.
     stopped: Vec<ClockStatus>,
 }
 
