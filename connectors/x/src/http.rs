@@ -1,0 +1,143 @@
+//! One request to X and the translation of its answer: rate-limit headers into a [`RateLimit`],
+//! problem bodies and statuses into [`ConnectorError`], bodies into typed JSON.
+
+use crate::wire::Problem;
+use chrono::{DateTime, Duration, Utc};
+use reqwest::header::HeaderMap;
+use reqwest::{RequestBuilder, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use trellis_core::{ConnectorError, RateLimit};
+
+/// How long to stay away after a 429 that states no reset: one X rate-limit window is 15 minutes,
+/// but most limits refill sooner, so a minute is a compromise that never hammers.
+const DEFAULT_RETRY: Duration = Duration::seconds(60);
+
+/// A successful answer: its status, the budget it stated and its raw body.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub rate_limit: RateLimit,
+    pub body: Vec<u8>,
+}
+
+/// Joins `segments` (percent-encoded) onto the account's base URL, keeping any path prefix a proxy
+/// puts in front of the API.
+pub(crate) fn endpoint(base_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
+    let mut url = Url::parse(base_url).map_err(|error| {
+        ConnectorError::Misconfigured(format!("base url {base_url:?}: {error}"))
+    })?;
+    url.path_segments_mut()
+        .map_err(|()| {
+            ConnectorError::Misconfigured(format!("base url {base_url:?} cannot have a path"))
+        })?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(url)
+}
+
+/// Sends a request with the bearer token and reads the whole body, mapping every failure.
+pub(crate) async fn send(request: RequestBuilder, token: &str) -> Result<Answer, ConnectorError> {
+    let response = request.bearer_auth(token).send().await.map_err(transport_error)?;
+    let status = response.status();
+    let rate_limit = rate_limit(response.headers(), Utc::now());
+    let body = response.bytes().await.map_err(transport_error)?.to_vec();
+    if status.is_success() {
+        return Ok(Answer { status, rate_limit, body });
+    }
+    let problem: Problem = serde_json::from_slice(&body).unwrap_or_default();
+    let reason = problem.reason().unwrap_or_else(|| status.to_string());
+    Err(match status {
+        StatusCode::TOO_MANY_REQUESTS => ConnectorError::RateLimited {
+            retry_at: rate_limit
+                .retry_after
+                .or(rate_limit.reset_at)
+                .unwrap_or_else(|| Utc::now() + DEFAULT_RETRY),
+        },
+        StatusCode::UNAUTHORIZED => ConnectorError::Unauthorized { platform_reason: reason },
+        status if status.is_server_error() => {
+            ConnectorError::Transient { reason: format!("{status}: {reason}") }
+        }
+        status => ConnectorError::Refused { status: status.as_u16(), platform_reason: reason },
+    })
+}
+
+/// Parses a successful body. A body cut short (the connection dropped mid-answer) is transient; a
+/// complete body of the wrong shape is malformed.
+pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, ConnectorError> {
+    serde_json::from_slice(&answer.body).map_err(|error| {
+        let trimmed = answer.body.trim_ascii_end();
+        let complete = trimmed.ends_with(b"}") || trimmed.ends_with(b"]");
+        if error.is_eof() || !complete {
+            ConnectorError::Transient { reason: format!("truncated body: {error}") }
+        } else {
+            ConnectorError::Malformed { reason: error.to_string() }
+        }
+    })
+}
+
+fn transport_error(error: reqwest::Error) -> ConnectorError {
+    let what = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "body interrupted"
+    } else {
+        "request failed"
+    };
+    ConnectorError::Transient { reason: format!("{what}: {error}") }
+}
+
+/// Reads `x-rate-limit-*` (reset in Unix seconds) and `retry-after` (seconds). A 429's reset
+/// doubles as its retry time.
+pub(crate) fn rate_limit(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
+    let number = |name: &str| -> Option<i64> {
+        headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok()
+    };
+    let count = |name: &str| number(name).and_then(|value| u32::try_from(value).ok());
+    RateLimit {
+        limit: count("x-rate-limit-limit"),
+        remaining: count("x-rate-limit-remaining"),
+        reset_at: number("x-rate-limit-reset").and_then(|secs| DateTime::from_timestamp(secs, 0)),
+        retry_after: number("retry-after").map(|secs| now + Duration::seconds(secs.max(0))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn rate_limit_headers_are_read_as_numbers_and_unix_seconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-rate-limit-limit", HeaderValue::from_static("300"));
+        headers.insert("x-rate-limit-remaining", HeaderValue::from_static("299"));
+        headers.insert("x-rate-limit-reset", HeaderValue::from_static("1700000900"));
+        let limit = rate_limit(&headers, Utc::now());
+        assert_eq!(limit.limit, Some(300));
+        assert_eq!(limit.remaining, Some(299));
+        assert_eq!(limit.reset_at, DateTime::from_timestamp(1_700_000_900, 0));
+        assert_eq!(limit.retry_after, None);
+    }
+
+    #[test]
+    fn a_cut_body_is_transient_and_a_wrong_shape_is_malformed() {
+        let answer = |body: &str| Answer {
+            status: StatusCode::OK,
+            rate_limit: RateLimit::default(),
+            body: body.as_bytes().to_vec(),
+        };
+        let cut = decode::<crate::wire::Page>(&answer(r#"{"data":[{"id":"1","te"#));
+        assert!(matches!(cut, Err(ConnectorError::Transient { .. })), "{cut:?}");
+        let wrong = decode::<crate::wire::Page>(&answer(r#"{"meta":{"result_count":"many"}}"#));
+        assert!(matches!(wrong, Err(ConnectorError::Malformed { .. })), "{wrong:?}");
+    }
+
+    #[test]
+    fn endpoints_keep_a_proxy_prefix_and_encode_ids() {
+        let url = endpoint("http://proxy.local/x-api/", &["2", "tweets", "1/2"]).unwrap();
+        assert_eq!(url.as_str(), "http://proxy.local/x-api/2/tweets/1%2F2");
+        assert!(matches!(endpoint("not a url", &["2"]), Err(ConnectorError::Misconfigured(_))));
+    }
+}

@@ -1,0 +1,205 @@
+//! Starting, inspecting and stopping a simulator.
+
+use super::faults::{FaultConfig, FaultStats};
+use super::oauth::Grants;
+use super::record::RecordedRequest;
+use super::routes::{self, Limits, Window};
+use super::traffic::{self, GeneratedTraffic, TrafficSpec};
+use super::world::World;
+use super::Shared;
+use crate::wire::{User, UserMetrics};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How a simulator starts.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    /// The brand's account: the user whose mentions and DMs connectors read.
+    pub account_username: String,
+    pub account_name: String,
+    /// A token valid from the start, as if an admin had just connected the account.
+    pub access_token: String,
+    pub refresh_token: String,
+    /// The registered OAuth app.
+    pub client_id: String,
+    pub client_secret: String,
+    pub limits: Limits,
+    pub faults: FaultConfig,
+    /// Seeds the traffic generator and the fault dice, so a failing run can be replayed.
+    pub seed: u64,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            account_username: "acme".into(),
+            account_name: "Acme Support".into(),
+            access_token: "sim-access-token".into(),
+            refresh_token: "sim-refresh-token".into(),
+            client_id: "trellis-sim-client".into(),
+            client_secret: "trellis-sim-secret".into(),
+            limits: Limits::default(),
+            faults: FaultConfig::default(),
+            seed: 7,
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub world: World,
+    pub grants: Grants,
+    pub requests: Vec<RecordedRequest>,
+    pub windows: HashMap<(String, &'static str), Window>,
+    pub limits: Limits,
+    pub faults: FaultConfig,
+    pub stats: FaultStats,
+    pub rng: StdRng,
+    /// The last page served per (authorization, path), replayed by the duplicate-page fault.
+    pub last_pages: HashMap<(String, String), super::faults::CachedAnswer>,
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Simulator {
+    shared: Shared,
+    addr: SocketAddr,
+    account_id: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Binds `addr` (use port 0 for a free one) and serves.
+    pub async fn start(addr: SocketAddr, config: SimulatorConfig) -> std::io::Result<Self> {
+        Self::serve(TcpListener::bind(addr).await?, config)
+    }
+
+    /// Serves on an already bound listener.
+    pub fn serve(listener: TcpListener, config: SimulatorConfig) -> std::io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let account_id = "1590000000000000001".to_owned();
+        let brand = User {
+            id: account_id.clone(),
+            name: config.account_name.clone(),
+            username: config.account_username.clone(),
+            verified: Some(true),
+            public_metrics: Some(UserMetrics {
+                followers_count: 182_000,
+                following_count: 310,
+                tweet_count: 24_512,
+                listed_count: 900,
+            }),
+            profile_image_url: Some("https://pbs.twimg.com/profile_images/acme_normal.png".into()),
+        };
+        let mut grants = Grants::new(config.client_id.clone(), config.client_secret.clone());
+        grants.issue_pair(&account_id, config.access_token.clone(), config.refresh_token.clone());
+        let shared = Shared(Arc::new(Mutex::new(Inner {
+            world: World::new(brand),
+            grants,
+            requests: Vec::new(),
+            windows: HashMap::new(),
+            limits: config.limits,
+            faults: config.faults,
+            stats: FaultStats::default(),
+            rng: StdRng::seed_from_u64(config.seed),
+            last_pages: HashMap::new(),
+        })));
+        let app = routes::router(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                // Either an explicit stop or the handle being dropped ends the server.
+                let _ = stopped.await;
+            });
+            if let Err(error) = server.await {
+                tracing::error!(%error, "x simulator stopped with an error");
+            }
+        });
+        tracing::info!(%addr, "x simulator listening");
+        Ok(Self { shared, addr, account_id, stop: Some(stop), task: Some(task) })
+    }
+
+    /// The API base URL to configure an account with.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The brand account's X user id.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// Adds realistic traffic: mentions, reply chains and DMs from a crowd of authors.
+    pub fn generate(&self, spec: &TrafficSpec) -> GeneratedTraffic {
+        let mut inner = self.shared.lock();
+        let Inner { world, rng, .. } = &mut *inner;
+        traffic::generate(world, rng, spec)
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Forgets the recorded requests, to assert on what comes next.
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+
+    pub fn set_faults(&self, faults: FaultConfig) {
+        self.shared.lock().faults = faults;
+    }
+
+    pub fn fault_stats(&self) -> FaultStats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// The API's own JSON for a tweet (every field), or `None` if it never existed.
+    pub fn tweet(&self, id: &str) -> Option<serde_json::Value> {
+        let inner = self.shared.lock();
+        let tweet = inner.world.tweets.get(&id.parse().ok()?)?;
+        let mut value = serde_json::to_value(&tweet.tweet).ok()?;
+        value["hidden"] = tweet.hidden.into();
+        value["deleted"] = tweet.deleted.into();
+        Some(value)
+    }
+
+    /// The API's own JSON for a DM event, or `None`.
+    pub fn dm_event(&self, id: &str) -> Option<serde_json::Value> {
+        let inner = self.shared.lock();
+        serde_json::to_value(&inner.world.dm_events.get(&id.parse().ok()?)?.event).ok()
+    }
+
+    /// A user's JSON with every field, or `None`.
+    pub fn user(&self, id: &str) -> Option<serde_json::Value> {
+        serde_json::to_value(self.shared.lock().world.users.get(id)?).ok()
+    }
+
+    /// Expires an access token now, as two hours passing would.
+    pub fn expire_token(&self, token: &str) {
+        self.shared.lock().grants.expire(token);
+    }
+
+    /// Stops serving and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
