@@ -50,13 +50,10 @@ pub(crate) fn replace_nul_characters(batch: &mut IngestBatch) {
     }
     for message in &mut batch.messages {
         clean(&mut message.text);
-        for optional in
-            [&mut message.thread_title, &mut message.lang, &mut message.author.display_name]
-        {
-            if let Some(text) = optional {
-                clean(text);
-            }
-        }
+        [&mut message.thread_title, &mut message.lang, &mut message.author.display_name]
+            .into_iter()
+            .flatten()
+            .for_each(clean);
     }
 }
 
