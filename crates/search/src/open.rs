@@ -61,8 +61,9 @@ impl TantivyIndex {
     }
 }
 
+/// Indexing threads: half the cores, so merges, searches and the async runtime keep the rest.
 fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).clamp(1, 4))
 }
 
 fn create(dir: &Path) -> Result<TantivyIndex, SearchError> {
