@@ -5,7 +5,7 @@
 use crate::connector::{XConnector, DM_EVENTS};
 use crate::cursor::{DmCursor, DmWalk};
 use crate::mapping::{dm_message, users_by_id};
-use crate::mentions::keep_extreme;
+use crate::mentions::{check_range, keep_extreme};
 use crate::wire::{compare_ids, DM_EVENT_FIELDS, USER_FIELDS};
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
@@ -43,6 +43,7 @@ impl XConnector {
 
         let mut poll = StreamPoll::default();
         let mut newest: Option<String> = None;
+        let mut walk_oldest: Option<String> = None;
         let mut pages = 0;
         let finished = loop {
             if pages == self.config.max_pages_per_poll {
@@ -59,7 +60,13 @@ impl XConnector {
             if let Some(token) = &token {
                 query.push(("pagination_token", token.clone()));
             }
-            let (page, rate_limit) = match self.get_page(access, &["2", "dm_events"], &query).await
+            let fetched = self.get_page(access, &["2", "dm_events"], &query).await;
+            // Within one walk, every page lies strictly below the ones before it.
+            let in_range = |id: &str| {
+                pages == 0 || walk_oldest.as_deref().is_none_or(|o| compare_ids(id, o).is_lt())
+            };
+            let (page, rate_limit) = match fetched
+                .and_then(|(page, limit)| check_range(&page, in_range).map(|()| (page, limit)))
             {
                 Ok(answer) => answer,
                 Err(ConnectorError::Refused { status: 400, platform_reason })
@@ -93,6 +100,7 @@ impl XConnector {
                     }
                 };
                 let id = message.platform_id.as_str();
+                keep_extreme(&mut walk_oldest, id, Ordering::Less);
                 let seen = stop_at.as_deref().is_some_and(|stop| compare_ids(id, stop).is_le());
                 let too_old = not_before_time.is_some_and(|bound| message.created_at < bound);
                 if seen || too_old {

@@ -4,7 +4,7 @@
 use crate::connector::{XConnector, MENTIONS};
 use crate::cursor::{MentionsCursor, MentionsGap};
 use crate::mapping::{tweet_message, users_by_id};
-use crate::wire::{compare_ids, TWEET_FIELDS, USER_FIELDS};
+use crate::wire::{compare_ids, Page, TWEET_FIELDS, USER_FIELDS};
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
 use trellis_core::{ConnectorError, CursorUpdate, PollRequest, StreamPoll};
@@ -86,16 +86,24 @@ impl XConnector {
             if let Some(token) = &token {
                 query.push(("pagination_token", token.clone()));
             }
-            let (page, rate_limit) =
-                match self.get_page(access, &["2", "users", account, "mentions"], &query).await {
-                    Ok(answer) => answer,
-                    Err(error) if pages == 0 => return Err(error),
-                    Err(error) => {
-                        poll.interrupted = Some(error);
-                        poll.more = true;
-                        break false;
-                    }
-                };
+            let fetched = self.get_page(access, &["2", "users", account, "mentions"], &query).await;
+            let in_range = |id: &str| {
+                walk.since.as_deref().is_none_or(|since| compare_ids(id, since).is_gt())
+                    && walk.until.as_deref().is_none_or(|until| compare_ids(id, until).is_lt())
+                    && (token.is_none()
+                        || oldest.as_deref().is_none_or(|o| compare_ids(id, o).is_lt()))
+            };
+            let (page, rate_limit) = match fetched
+                .and_then(|(page, limit)| check_range(&page, in_range).map(|()| (page, limit)))
+            {
+                Ok(answer) => answer,
+                Err(error) if pages == 0 => return Err(error),
+                Err(error) => {
+                    poll.interrupted = Some(error);
+                    poll.more = true;
+                    break false;
+                }
+            };
             pages += 1;
             poll.rate_limit = Some(rate_limit);
             if let Some(errors) = &page.errors {
@@ -158,5 +166,21 @@ impl XConnector {
 pub(crate) fn keep_extreme(slot: &mut Option<String>, id: &str, wanted: Ordering) {
     if slot.as_deref().is_none_or(|current| compare_ids(id, current) == wanted) {
         *slot = Some(id.to_owned());
+    }
+}
+
+/// Refuses a page holding an item outside the range asked for: a stale or repeated page (a cache
+/// replaying an earlier answer) whose missing `next_token` would otherwise end the walk early and
+/// skip what lies below. Refused like a truncated body, as transient.
+pub(crate) fn check_range(
+    page: &Page,
+    in_range: impl Fn(&str) -> bool,
+) -> Result<(), ConnectorError> {
+    let ids = page.data.iter().flatten().filter_map(|item| item.get("id")?.as_str());
+    match ids.into_iter().find(|id| !in_range(id)) {
+        Some(id) => Err(ConnectorError::Transient {
+            reason: format!("page outside the requested range (stale or repeated), item {id}"),
+        }),
+        None => Ok(()),
     }
 }

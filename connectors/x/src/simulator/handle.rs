@@ -141,6 +141,25 @@ impl Simulator {
         traffic::generate(world, rng, spec)
     }
 
+    /// A scripted tweet by any user, optionally replying to `reply_to`; `None` when the author or
+    /// the parent does not exist. For tests and demos that need a precise conversation.
+    pub fn post_as(&self, author_id: &str, text: &str, reply_to: Option<&str>) -> Option<String> {
+        let mut inner = self.shared.lock();
+        let parent = match reply_to {
+            Some(id) => {
+                Some(id.parse::<u64>().ok().filter(|id| inner.world.tweets.contains_key(id))?)
+            }
+            None => None,
+        };
+        inner.world.users.get(author_id)?;
+        Some(
+            inner
+                .world
+                .add_tweet(author_id, text.to_owned(), chrono::Utc::now(), parent, "en")
+                .to_string(),
+        )
+    }
+
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
