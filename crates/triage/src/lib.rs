@@ -5,6 +5,7 @@
 //! policies as JSON and recompute clocks from the store at any time.
 
 pub mod calendar;
+pub mod rules;
 pub mod sla;
 
 pub use calendar::{
