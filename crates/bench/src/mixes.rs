@@ -123,7 +123,7 @@ pub async fn list_mix(
         }
         if !reached {
             // A small corpus has fewer pages; measure the deepest page there is.
-            tracing_note(name, page);
+            note_short_list(name, page);
         }
         filter.after = cursor;
         let items = store.list_conversations(&filter).await?.items.len();
@@ -150,6 +150,6 @@ pub async fn list_mix(
     Ok(ListFigures { limit: ConversationFilter::DEFAULT_LIMIT, latency: all.summary(), cases })
 }
 
-fn tracing_note(name: &str, page: u32) {
+fn note_short_list(name: &str, page: u32) {
     eprintln!("note: list case {name} has fewer than {page} pages; measuring its last page");
 }
