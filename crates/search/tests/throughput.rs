@@ -80,7 +80,7 @@ fn corpus_doc(rng: &mut Lcg, id: i64) -> IndexDoc {
         match rng.next(40) {
             0 => text.push_str("#BlackFriday"),
             1 => text.push_str("@AcmeSupport"),
-            2 => text.push_str("🔥"),
+            2 => text.push('🔥'),
             3 => text.push_str(&format!("w{}", rng.next(50_000))),
             _ => text.push_str(WORDS[rng.next(WORDS.len() as u64) as usize]),
         }
