@@ -126,6 +126,10 @@ struct Admitted {
 }
 
 impl Admitted {
+    fn stamp(&self, response: &mut Response) {
+        rate_headers(response, self.limit, self.remaining, self.reset_at);
+    }
+
     fn answer(&self, status: StatusCode, body: Value) -> Response {
         let mut response = (status, axum::Json(body)).into_response();
         rate_headers(&mut response, self.limit, self.remaining, self.reset_at);
@@ -275,7 +279,10 @@ async fn mentions(
         })
     })() {
         Ok(query) => query,
-        Err(response) => return response,
+        Err(mut response) => {
+            admitted.stamp(&mut response);
+            return response;
+        }
     };
     let fields = Fields::parse(
         params.get("tweet.fields").map(String::as_str),
@@ -306,7 +313,10 @@ async fn dm_events(
         })
     })() {
         Ok(query) => query,
-        Err(response) => return response,
+        Err(mut response) => {
+            admitted.stamp(&mut response);
+            return response;
+        }
     };
     if let Some(types) = params.get("event_types").filter(|types| {
         !types
