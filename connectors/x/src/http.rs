@@ -104,6 +104,7 @@ pub(crate) fn rate_limit(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;

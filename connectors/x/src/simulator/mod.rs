@@ -14,10 +14,12 @@
 mod faults;
 mod handle;
 mod oauth;
+mod reads;
 mod record;
 mod routes;
 mod traffic;
 mod world;
+mod writes;
 
 pub use faults::{FaultConfig, FaultKind, FaultStats};
 pub use handle::{Simulator, SimulatorConfig};

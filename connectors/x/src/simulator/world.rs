@@ -218,18 +218,11 @@ impl World {
             includes,
             errors,
             more.then(|| items.last().map(|(id, _)| encode_token(*id))).flatten(),
-            None,
         )
     }
 
     /// `GET /2/dm_events`, newest first.
-    pub fn dm_page(
-        &self,
-        user_id: &str,
-        query: &TimelineQuery,
-        fields: &Fields,
-        previous: Option<&str>,
-    ) -> Value {
+    pub fn dm_page(&self, user_id: &str, query: &TimelineQuery, fields: &Fields) -> Value {
         let matching = self.dm_events.iter().rev().filter(|(id, dm)| {
             dm.event.participant_ids.iter().flatten().any(|participant| participant == user_id)
                 && query.before.is_none_or(|before| **id < before)
@@ -250,7 +243,7 @@ impl World {
         let includes =
             fields.expansions.contains("sender_id").then(|| self.users_json(senders, &fields.user));
         let next = more.then(|| items.last().map(|(id, _)| encode_token(*id))).flatten();
-        let mut body = page(data, includes, Vec::new(), next, previous);
+        let mut body = page(data, includes, Vec::new(), next);
         // The DM timeline's meta never carries newest_id / oldest_id (PLATFORMS.md).
         if let Some(meta) = body.get_mut("meta").and_then(Value::as_object_mut) {
             meta.remove("newest_id");
@@ -290,7 +283,6 @@ fn page(
     users: Option<Vec<Value>>,
     errors: Vec<Value>,
     next: Option<String>,
-    previous: Option<&str>,
 ) -> Value {
     let mut meta = Map::new();
     if let (Some(first), Some(last)) = (data.first(), data.last()) {
@@ -300,9 +292,6 @@ fn page(
     meta.insert("result_count".into(), json!(data.len()));
     if let Some(next) = next {
         meta.insert("next_token".into(), json!(next));
-    }
-    if let Some(previous) = previous {
-        meta.insert("previous_token".into(), json!(previous));
     }
     let mut body = Map::new();
     if !data.is_empty() {
