@@ -3,6 +3,7 @@
 //! (docs/query-language.md).
 
 pub mod analysis;
+mod freshness;
 mod index;
 mod indexer;
 mod open;

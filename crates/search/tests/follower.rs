@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 use trellis_core::{
-    AccountId, Channel, ConversationPatch, Direction, IndexDoc, IngestBatch, IngestOutcome,
-    MessageKind, NewAccount, NewContact, NewMessage, PlatformId, SearchError, SearchIndex,
-    SearchRequest, SearchResults, Seq, SortOrder, Store, TagName,
+    AccountId, ChangeKind, Channel, ConversationPatch, ConversationStatus, Direction, IndexDoc,
+    IngestBatch, IngestOutcome, MessageKind, NewAccount, NewContact, NewMessage, PlatformId,
+    SearchError, SearchIndex, SearchRequest, SearchResults, Seq, SortOrder, Store, TagName,
 };
 use trellis_search::{Indexer, OpenOutcome, TantivyIndex};
 
@@ -44,6 +44,16 @@ impl Fixture {
 
     /// Ingests one mention per text, each its own conversation.
     async fn ingest(&self, first_id: u64, texts: &[&str]) -> IngestOutcome {
+        self.ingest_in(None, first_id, texts).await
+    }
+
+    /// Ingests one mention per text, all in the reply chain `thread` when given.
+    async fn ingest_in(
+        &self,
+        thread: Option<&str>,
+        first_id: u64,
+        texts: &[&str],
+    ) -> IngestOutcome {
         let messages = texts
             .iter()
             .enumerate()
@@ -59,7 +69,7 @@ impl Fixture {
                     verified: false,
                 },
                 parent_platform_id: None,
-                thread_platform_id: None,
+                thread_platform_id: thread.map(|thread| PlatformId::parse(thread).unwrap()),
                 thread_title: None,
                 text: (*text).to_owned(),
                 lang: None,
@@ -262,4 +272,50 @@ async fn the_follower_stops_on_shutdown() {
     let task = Indexer::new(fixture.store.clone(), index).spawn(shutdown.clone());
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), task).await.expect("stopped").unwrap();
+}
+
+#[tokio::test]
+async fn a_new_message_in_an_indexed_conversation_reindexes_only_itself() {
+    let fixture = Fixture::new().await;
+    let texts = ["one", "two", "three", "four", "five"];
+    let first = fixture.ingest_in(Some("900"), 900, &texts).await;
+    assert_eq!(first.conversations.len(), 1);
+    let index = Counting::new(TantivyIndex::in_memory().unwrap());
+    let indexer = Indexer::new(fixture.store.clone(), index.clone());
+    indexer.catch_up().await.unwrap();
+    let before = index.docs.load(Ordering::SeqCst);
+
+    let second = fixture.ingest_in(Some("900"), 910, &["six"]).await;
+    assert_eq!(second.conversations, first.conversations);
+    // The store reports the conversation as updated too (its counts moved): without memory of
+    // what the index holds, that would rewrite all six documents.
+    let changes = fixture.store.changes_since(first.last_seq.unwrap(), 100).await.unwrap();
+    assert!(changes.iter().any(|change| change.kind == ChangeKind::ConversationUpdated));
+    indexer.catch_up().await.unwrap();
+
+    assert_eq!(index.docs.load(Ordering::SeqCst) - before, 1);
+    assert_eq!(index.doc_count().unwrap(), 6);
+}
+
+#[tokio::test]
+async fn a_conversation_reopened_by_a_new_message_updates_its_older_messages() {
+    let fixture = Fixture::new().await;
+    let first = fixture.ingest_in(Some("700"), 700, &["broken screen"]).await;
+    let conversation = first.conversations[0];
+    let index: Arc<dyn SearchIndex> = Arc::new(TantivyIndex::in_memory().unwrap());
+    let indexer = Indexer::new(fixture.store.clone(), index.clone());
+    indexer.catch_up().await.unwrap();
+    let resolve = ConversationPatch {
+        status: Some(ConversationStatus::Resolved),
+        ..ConversationPatch::default()
+    };
+    fixture.store.update_conversation(conversation, resolve).await.unwrap();
+    indexer.catch_up().await.unwrap();
+    assert_eq!(search(index.as_ref(), "status:resolved").total, 1);
+
+    fixture.ingest_in(Some("700"), 710, &["still broken"]).await;
+    indexer.catch_up().await.unwrap();
+
+    assert_eq!(search(index.as_ref(), "status:resolved").total, 0);
+    assert_eq!(search(index.as_ref(), "broken status:open").total, 2);
 }
