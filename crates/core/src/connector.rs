@@ -320,7 +320,10 @@ pub trait Connector: Send + Sync {
         let mut outcome = PollOutcome::default();
         for stream in self.streams() {
             let result = self.poll_stream(request, stream).await;
-            let unauthorized = matches!(result, Err(ConnectorError::Unauthorized { .. }));
+            let unauthorized = match &result {
+                Err(error) => matches!(error, ConnectorError::Unauthorized { .. }),
+                Ok(poll) => matches!(poll.interrupted, Some(ConnectorError::Unauthorized { .. })),
+            };
             outcome.streams.push(StreamOutcome { stream: (*stream).to_owned(), result });
             if unauthorized {
                 break;
