@@ -254,3 +254,36 @@ async fn a_reply_under_a_deleted_post_still_arrives_beside_the_partial_error() {
         "the chain keeps its root"
     );
 }
+
+#[tokio::test]
+async fn a_dm_resume_token_the_platform_refuses_restarts_the_walk_without_losing_events() {
+    let sim = simulator(SimulatorConfig::default()).await;
+    let generated = sim.generate(&TrafficSpec { mentions: 0, dms: 150, ..TrafficSpec::default() });
+    let stale = serde_json::json!({"newest": generated.dms[120], "token": "expired-token", "stop_at": generated.dms[9]});
+    let cursors = HashMap::from([(DM_EVENTS.to_owned(), stale.to_string())]);
+
+    let poll = connector().poll_stream(&request(&sim, &cursors), DM_EVENTS).await.unwrap();
+
+    assert_eq!(
+        sorted(ids(&poll)),
+        sorted(generated.dms[10..].to_vec()),
+        "everything above the stop, once"
+    );
+    assert_eq!(&poll.cursors[0].value, generated.dms.last().unwrap());
+    let sent = sim.requests();
+    assert_eq!(sent[0].param("pagination_token"), Some("expired-token"));
+    assert_eq!(sent[1].param("pagination_token"), None, "the walk starts again from the top");
+}
+
+#[tokio::test]
+async fn an_unreadable_cursor_falls_back_to_the_backfill_window() {
+    let sim = simulator(SimulatorConfig::default()).await;
+    let generated = sim.generate(&only_mentions(20));
+    let cursors = HashMap::from([(MENTIONS.to_owned(), "not-a-cursor".to_owned())]);
+
+    let poll = connector().poll_stream(&request(&sim, &cursors), MENTIONS).await.unwrap();
+
+    assert_eq!(sorted(ids(&poll)), sorted(generated.mentions.clone()));
+    assert_eq!(&poll.cursors[0].value, generated.mentions.last().unwrap());
+    assert!(sim.requests()[0].param("start_time").is_some());
+}

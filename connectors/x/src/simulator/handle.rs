@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// How a simulator starts.
@@ -69,8 +69,9 @@ pub struct Simulator {
     shared: Shared,
     addr: SocketAddr,
     account_id: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    /// Flipped to `true` to stop the server and every trickle.
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Simulator {
@@ -110,18 +111,18 @@ impl Simulator {
             last_pages: HashMap::new(),
         })));
         let app = routes::router(shared.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
+        let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
                 // Either an explicit stop or the handle being dropped ends the server.
-                let _ = stopped.await;
+                let _ = stopped.wait_for(|stop| *stop).await;
             });
             if let Err(error) = server.await {
                 tracing::error!(%error, "x simulator stopped with an error");
             }
         });
         tracing::info!(%addr, "x simulator listening");
-        Ok(Self { shared, addr, account_id, stop: Some(stop), task: Some(task) })
+        Ok(Self { shared, addr, account_id, stop, tasks: vec![task] })
     }
 
     /// The API base URL to configure an account with.
@@ -204,21 +205,45 @@ impl Simulator {
         self.shared.lock().grants.expire(token);
     }
 
-    /// Stops serving and waits for the server task to end.
+    /// Keeps traffic coming, as a live platform does: every `every`, adds `spec` worth of content
+    /// spread over the interval just past. For `trellis demo` and `trellis simulate`; stops with
+    /// the simulator.
+    pub fn start_trickle(&mut self, every: std::time::Duration, spec: TrafficSpec) {
+        let shared = self.shared.clone();
+        let mut stopped = self.stop.subscribe();
+        let span = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::seconds(1));
+        self.tasks.push(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                tokio::select! {
+                    _ = stopped.wait_for(|stop| *stop) => break,
+                    _ = ticks.tick() => {
+                        let end = chrono::Utc::now();
+                        let spec = TrafficSpec { start: Some(end - span), end: Some(end), ..spec.clone() };
+                        let mut inner = shared.lock();
+                        let Inner { world, rng, .. } = &mut *inner;
+                        let added = traffic::generate(world, rng, &spec);
+                        tracing::debug!(mentions = added.mentions.len(), dms = added.dms.len(), "x simulator traffic");
+                    }
+                }
+            }
+        }));
+    }
+
+    /// Stops serving and waits for the server and trickle tasks to end.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        let _ = self.stop.send(true);
+        for task in std::mem::take(&mut self.tasks) {
+            if let Err(error) = task.await {
+                tracing::error!(%error, "x simulator task failed");
+            }
         }
     }
 }
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        let _ = self.stop.send(true);
     }
 }
