@@ -4,16 +4,14 @@
 use super::facts::Calendars;
 use super::model::{Condition, ConditionGroup, MatchMode, Rule, RuleId};
 use super::query::CompiledQuery;
+use super::scan::{RegexTest, Scanners, ScannersBuilder};
 use super::text::{english, fold};
-use regex::{Regex, RegexBuilder};
+use super::vocabulary::Vocabulary;
 use rust_stemmers::Stemmer;
 use std::collections::HashSet;
 use trellis_core::{
     AccountId, Channel, ConversationStatus, MessageKind, Priority, QueryError, TagName,
 };
-
-/// Regexes larger than this once compiled are refused, so one rule cannot eat the service's memory.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Why a rule set was refused. Each error names the rule and, for a condition, where it sits
 /// (`conditions[1].conditions[0]`).
@@ -35,6 +33,9 @@ pub enum RuleError {
     },
     #[error("rule {rule_id} \"{rule}\": {path} names unknown calendar \"{calendar}\"")]
     UnknownCalendar { rule_id: RuleId, rule: String, path: String, calendar: String },
+    /// The rules are valid one by one but too large together (the combined regexes).
+    #[error("the rule set is too large to compile: {0}")]
+    Scanner(String),
     #[error("rule {rule_id} \"{rule}\": {path} {problem}")]
     BadCondition { rule_id: RuleId, rule: String, path: String, problem: String },
 }
@@ -45,10 +46,10 @@ pub(crate) enum Test {
     Channel(Vec<Channel>),
     Account(Vec<AccountId>),
     Kind(Vec<MessageKind>),
-    /// Folded needles.
-    Contains(Vec<String>),
+    /// Needle ids of the rule set's scanner.
+    Contains(Vec<usize>),
     Query(Box<CompiledQuery>),
-    Regex(Box<Regex>),
+    Regex(RegexTest),
     /// Lowercased language tags.
     Language(Vec<String>),
     /// Handles as written; compared case-insensitively.
@@ -108,6 +109,9 @@ pub struct RuleSet {
     /// Calendars named by business-hours conditions, each once.
     pub(crate) calendar_names: Vec<String>,
     pub(crate) stemmer: Stemmer,
+    /// Every word the queries look for.
+    pub(crate) vocabulary: Vocabulary,
+    pub(crate) scanners: Scanners,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -124,7 +128,13 @@ impl RuleSet {
     /// business-hours conditions may name; evaluation looks them up again in its context, so the
     /// service may update a calendar without recompiling.
     pub fn compile(rules: Vec<Rule>, calendars: &Calendars) -> Result<RuleSet, RuleError> {
-        let mut compiler = Compiler { calendars, names: Vec::new(), stemmer: english() };
+        let mut compiler = Compiler {
+            calendars,
+            names: Vec::new(),
+            stemmer: english(),
+            vocabulary: Vocabulary::default(),
+            scanners: ScannersBuilder::default(),
+        };
         let mut seen = HashSet::new();
         let mut compiled = Vec::with_capacity(rules.len());
         for rule in rules {
@@ -134,7 +144,13 @@ impl RuleSet {
             let test = compiler.rule(&rule)?;
             compiled.push(CompiledRule { rule, test });
         }
-        Ok(RuleSet { rules: compiled, calendar_names: compiler.names, stemmer: compiler.stemmer })
+        Ok(RuleSet {
+            rules: compiled,
+            calendar_names: compiler.names,
+            stemmer: compiler.stemmer,
+            vocabulary: compiler.vocabulary,
+            scanners: compiler.scanners.build().map_err(RuleError::Scanner)?,
+        })
     }
 
     /// The rules, in evaluation order.
@@ -155,6 +171,8 @@ struct Compiler<'a> {
     calendars: &'a Calendars,
     names: Vec<String>,
     stemmer: Stemmer,
+    vocabulary: Vocabulary,
+    scanners: ScannersBuilder,
 }
 
 impl Compiler<'_> {
@@ -216,7 +234,9 @@ impl Compiler<'_> {
                 if needles.iter().any(String::is_empty) {
                     return Err(bad("has an empty text to look for"));
                 }
-                Test::Contains(needles)
+                Test::Contains(
+                    needles.into_iter().map(|needle| self.scanners.needle(needle)).collect(),
+                )
             }
             Condition::TextMatchesQuery { query } => {
                 let parsed =
@@ -226,20 +246,22 @@ impl Compiler<'_> {
                         path: path.to_owned(),
                         source,
                     })?;
-                Test::Query(Box::new(CompiledQuery::new(&parsed, &self.stemmer)))
+                Test::Query(Box::new(CompiledQuery::new(
+                    &parsed,
+                    &mut self.vocabulary,
+                    &self.stemmer,
+                )))
             }
             Condition::TextMatchesRegex { pattern, case_sensitive } => {
-                let regex = RegexBuilder::new(pattern)
-                    .case_insensitive(!case_sensitive)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                    .map_err(|error| RuleError::BadRegex {
+                let regex = self.scanners.regex(pattern, *case_sensitive).map_err(|error| {
+                    RuleError::BadRegex {
                         rule_id: rule.id,
                         rule: rule.name.clone(),
                         path: path.to_owned(),
                         message: error.to_string(),
-                    })?;
-                Test::Regex(Box::new(regex))
+                    }
+                })?;
+                Test::Regex(regex)
             }
             Condition::Language { any_of } => {
                 nonempty(any_of.len())?;

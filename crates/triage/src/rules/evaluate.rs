@@ -12,6 +12,7 @@ use super::compile::{RuleSet, Test};
 use super::facts::{EvalContext, MessageFacts};
 use super::model::{Action, RuleId};
 use super::query::same_handle;
+use super::scan::{has_bit, RegexTest};
 use super::subject::Subject;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -116,11 +117,14 @@ impl RuleSet {
             Test::Account(any_of) => any_of.contains(&facts.account_id),
             Test::Kind(any_of) => any_of.contains(&facts.kind),
             Test::Contains(needles) => {
-                let text = subject.folded();
-                needles.iter().any(|needle| text.contains(needle.as_str()))
+                let found = subject.needles(&self.scanners);
+                needles.iter().any(|&needle| has_bit(found, needle))
             }
-            Test::Query(query) => query.matches(subject, &self.stemmer),
-            Test::Regex(regex) => regex.is_match(&facts.text),
+            Test::Query(query) => query.matches(subject, &self.vocabulary, &self.stemmer),
+            Test::Regex(RegexTest::Alone(regex)) => regex.is_match(&facts.text),
+            Test::Regex(RegexTest::InSet(pattern)) => {
+                subject.patterns(&self.scanners).is_some_and(|matched| matched.matched(*pattern))
+            }
             Test::Language(any_of) => facts
                 .lang
                 .as_deref()

@@ -13,8 +13,10 @@ mod facts;
 mod model;
 mod preview;
 mod query;
+mod scan;
 mod subject;
 mod text;
+mod vocabulary;
 
 pub use compile::{RuleError, RuleSet};
 pub use evaluate::{AppliedAction, Evaluation};

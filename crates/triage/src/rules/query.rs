@@ -3,7 +3,8 @@
 //! rules); text terms and phrases match folded words, stemmed like the search index.
 
 use super::subject::Subject;
-use super::text::{fold, QueryWord, Words};
+use super::text::{fold, Words};
+use super::vocabulary::{Vocabulary, WordId};
 use chrono::{DateTime, Utc};
 use rust_stemmers::Stemmer;
 use trellis_core::query::{Atom, Filter, Query};
@@ -24,12 +25,12 @@ struct CompiledLiteral {
 #[derive(Debug, Clone)]
 enum CompiledAtom {
     /// A term or phrase: adjacent words in order. No words (`!!!`) matches every message.
-    Words(Vec<QueryWord>),
+    Words(Vec<WordId>),
     Filter(Filter),
 }
 
 impl CompiledQuery {
-    pub(crate) fn new(query: &Query, stemmer: &Stemmer) -> Self {
+    pub(crate) fn new(query: &Query, vocabulary: &mut Vocabulary, stemmer: &Stemmer) -> Self {
         let clauses = query
             .clauses
             .iter()
@@ -44,7 +45,7 @@ impl CompiledQuery {
                                 CompiledAtom::Words(
                                     words
                                         .iter()
-                                        .map(|word| QueryWord::new(word, stemmer))
+                                        .map(|word| vocabulary.intern(word, stemmer))
                                         .collect(),
                                 )
                             }
@@ -58,33 +59,34 @@ impl CompiledQuery {
         Self { clauses }
     }
 
-    pub(crate) fn matches(&self, subject: &mut Subject<'_>, stemmer: &Stemmer) -> bool {
+    pub(crate) fn matches(
+        &self,
+        subject: &mut Subject<'_>,
+        vocabulary: &Vocabulary,
+        stemmer: &Stemmer,
+    ) -> bool {
         self.clauses.iter().all(|clause| {
-            clause.iter().any(|literal| literal.atom.matches(subject, stemmer) != literal.negated)
+            clause.iter().any(|literal| {
+                literal.atom.matches(subject, vocabulary, stemmer) != literal.negated
+            })
         })
     }
 }
 
 impl CompiledAtom {
-    fn matches(&self, subject: &mut Subject<'_>, stemmer: &Stemmer) -> bool {
+    fn matches(
+        &self,
+        subject: &mut Subject<'_>,
+        vocabulary: &Vocabulary,
+        stemmer: &Stemmer,
+    ) -> bool {
         match self {
-            CompiledAtom::Words(phrase) => contains_phrase(subject.words(), phrase, stemmer),
+            CompiledAtom::Words(phrase) => {
+                subject.hits(vocabulary, stemmer).contains_phrase(phrase)
+            }
             CompiledAtom::Filter(filter) => filter_matches(filter, subject),
         }
     }
-}
-
-fn contains_phrase(words: &Words, phrase: &[QueryWord], stemmer: &Stemmer) -> bool {
-    if phrase.is_empty() {
-        return true;
-    }
-    let Some(last_start) = words.len().checked_sub(phrase.len()) else { return false };
-    (0..=last_start).any(|start| {
-        phrase
-            .iter()
-            .enumerate()
-            .all(|(offset, word)| word.matches(words.get(start + offset), stemmer))
-    })
 }
 
 fn filter_matches(filter: &Filter, subject: &Subject<'_>) -> bool {

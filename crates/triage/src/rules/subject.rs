@@ -2,7 +2,11 @@
 //! and text prepared at most once, only if some condition needs it.
 
 use super::facts::MessageFacts;
+use super::scan::Scanners;
 use super::text::{fold, Words};
+use super::vocabulary::{Vocabulary, WordId};
+use regex::SetMatches;
+use rust_stemmers::Stemmer;
 use trellis_core::{ConversationStatus, Priority, TagName, TeamId, UserId};
 
 /// The conversation fields actions change, as they stand after the actions applied so far.
@@ -50,6 +54,9 @@ pub(crate) struct Subject<'a> {
     pub state: ConversationState,
     folded: Option<String>,
     words: Option<Words>,
+    hits: Option<WordHits>,
+    needles: Option<Vec<u64>>,
+    patterns: Option<Option<SetMatches>>,
     /// Per calendar index of the rule set: whether it was open at `created_at`, once asked.
     open: Vec<Option<bool>>,
 }
@@ -61,6 +68,9 @@ impl<'a> Subject<'a> {
             state: ConversationState::of(facts),
             folded: None,
             words: None,
+            hits: None,
+            needles: None,
+            patterns: None,
             open: Vec::new(),
         }
     }
@@ -77,6 +87,30 @@ impl<'a> Subject<'a> {
             self.words = Some(words);
         }
         self.words.get_or_insert_with(Words::default)
+    }
+
+    /// The vocabulary words this message contains, computed on first use.
+    pub(crate) fn hits(&mut self, vocabulary: &Vocabulary, stemmer: &Stemmer) -> &WordHits {
+        if self.hits.is_none() {
+            let hits = WordHits::of(self.words(), vocabulary, stemmer);
+            self.hits = Some(hits);
+        }
+        self.hits.get_or_insert_with(WordHits::default)
+    }
+
+    /// Which of the rule set's needles the folded text contains, computed on first use.
+    pub(crate) fn needles(&mut self, scanners: &Scanners) -> &[u64] {
+        if self.needles.is_none() {
+            let found = scanners.needles_in(self.folded());
+            self.needles = Some(found);
+        }
+        self.needles.get_or_insert_with(Vec::new)
+    }
+
+    /// Which of the rule set's regexes match the text, computed on first use.
+    pub(crate) fn patterns(&mut self, scanners: &Scanners) -> Option<&SetMatches> {
+        let text = &self.facts.text;
+        self.patterns.get_or_insert_with(|| scanners.patterns_in(text)).as_ref()
     }
 
     pub(crate) fn has_conversation_tag(&self, tag: &TagName) -> bool {
@@ -102,5 +136,53 @@ impl<'a> Subject<'a> {
         let answer = is_open();
         self.open[index] = answer;
         answer
+    }
+}
+
+/// Which vocabulary words a message contains, and where: computed once per message, then every
+/// query term is a bit test and every phrase a few lookups.
+#[derive(Debug, Default)]
+pub(crate) struct WordHits {
+    present: Vec<u64>,
+    /// `(position, word id)`, ordered.
+    at: Vec<(u32, WordId)>,
+}
+
+impl WordHits {
+    fn of(words: &Words, vocabulary: &Vocabulary, stemmer: &Stemmer) -> Self {
+        let mut hits = WordHits { present: vec![0; vocabulary.len().div_ceil(64)], at: Vec::new() };
+        for (position, word) in words.iter().enumerate() {
+            let position = u32::try_from(position).unwrap_or(u32::MAX);
+            vocabulary.matches(word, stemmer, |id| {
+                hits.present[id as usize / 64] |= 1 << (id % 64);
+                hits.at.push((position, id));
+            });
+        }
+        hits.at.sort_unstable();
+        hits.at.dedup();
+        hits
+    }
+
+    fn has(&self, id: WordId) -> bool {
+        self.present.get(id as usize / 64).is_some_and(|bits| bits & (1 << (id % 64)) != 0)
+    }
+
+    /// Whether the words occur adjacent and in order. No words (a term of punctuation) is
+    /// everywhere.
+    pub(crate) fn contains_phrase(&self, phrase: &[WordId]) -> bool {
+        let Some((&first, rest)) = phrase.split_first() else { return true };
+        if !phrase.iter().all(|&id| self.has(id)) {
+            return false;
+        }
+        if rest.is_empty() {
+            return true;
+        }
+        self.at.iter().filter(|&&(_, id)| id == first).any(|&(start, _)| {
+            rest.iter().zip(1..).all(|(&id, offset)| {
+                start
+                    .checked_add(offset)
+                    .is_some_and(|position| self.at.binary_search(&(position, id)).is_ok())
+            })
+        })
     }
 }
