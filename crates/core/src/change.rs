@@ -11,6 +11,9 @@ crate::enums::string_enum_pub!(
         MessageCreated = "message_created",
         MessageUpdated = "message_updated",
         ConversationCreated = "conversation_created",
+        /// The conversation's own fields changed: status, priority, assignee, team, tags, subject,
+        /// snooze or contact. A new message in it is a `message_created` change carrying its
+        /// conversation id, not a `conversation_updated` one.
         ConversationUpdated = "conversation_updated",
         ContactUpdated = "contact_updated",
         AccountUpdated = "account_updated",

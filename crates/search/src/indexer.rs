@@ -2,8 +2,7 @@
 //! each commit recording the last sequence it reflects. Restart resumes from that sequence; a lost
 //! index is rebuilt from a scan of the store.
 
-use crate::freshness::{fingerprints, ConversationStates};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -43,18 +42,11 @@ pub struct Indexer {
     index: Arc<dyn SearchIndex>,
     notify: Arc<Notify>,
     poll_interval: Duration,
-    states: Arc<ConversationStates>,
 }
 
 impl Indexer {
     pub fn new(store: Arc<dyn Store>, index: Arc<dyn SearchIndex>) -> Self {
-        Self {
-            store,
-            index,
-            notify: Arc::new(Notify::new()),
-            poll_interval: DEFAULT_POLL_INTERVAL,
-            states: Arc::default(),
-        }
+        Self { store, index, notify: Arc::new(Notify::new()), poll_interval: DEFAULT_POLL_INTERVAL }
     }
 
     /// How often the follower looks at the feed when not woken (100 ms by default).
@@ -76,29 +68,26 @@ impl Indexer {
             let changes = self.store.changes_since(seq, CHANGES_PER_BATCH).await?;
             let Some(last) = changes.last().map(|change| change.seq) else { return Ok(seq) };
             let mut messages = BTreeSet::new();
-            let mut updated = BTreeSet::new();
-            let mut created = HashSet::new();
+            let mut conversations = BTreeSet::new();
             for change in &changes {
-                let conversation = ConversationId(change.entity_id);
                 match change.kind {
                     ChangeKind::MessageCreated | ChangeKind::MessageUpdated => {
                         messages.insert(MessageId(change.entity_id));
                     }
-                    ChangeKind::ConversationCreated => {
-                        created.insert(conversation);
-                    }
+                    // Workflow fields (status, tags, assignee, …) live in every message's document.
                     ChangeKind::ConversationUpdated => {
-                        updated.insert(conversation);
+                        conversations.insert(ConversationId(change.entity_id));
                     }
-                    // Contacts and accounts are not part of an index document.
-                    ChangeKind::ContactUpdated | ChangeKind::AccountUpdated => {}
+                    // A new conversation's messages arrive as their own MessageCreated changes;
+                    // contacts and accounts are not part of an index document.
+                    ChangeKind::ConversationCreated
+                    | ChangeKind::ContactUpdated
+                    | ChangeKind::AccountUpdated => {}
                 }
             }
-            let (docs, reindexed) = self.documents(messages, updated, &created).await?;
+            let docs = self.documents(messages, conversations).await?;
             let count = docs.len();
-            let prints = fingerprints(&docs);
             self.blocking(move |index| index.apply(docs, last)).await?;
-            self.states.record(&prints, &reindexed, &created);
             tracing::debug!(
                 through = last.0,
                 changes = changes.len(),
@@ -109,40 +98,27 @@ impl Indexer {
         }
     }
 
-    /// The current documents of the changed messages, and of every message of the changed
-    /// conversations whose indexed workflow fields may be stale, each message once. Also returns
-    /// the conversations re-indexed whole.
+    /// The current documents of the changed messages and of every message of the conversations
+    /// whose workflow fields changed, each message once.
     async fn documents(
         &self,
         messages: BTreeSet<MessageId>,
-        updated: BTreeSet<ConversationId>,
-        created: &HashSet<ConversationId>,
-    ) -> Result<(Vec<IndexDoc>, HashSet<ConversationId>), IndexerError> {
+        conversations: BTreeSet<ConversationId>,
+    ) -> Result<Vec<IndexDoc>, IndexerError> {
         let mut docs: HashMap<MessageId, IndexDoc> = HashMap::new();
-        if !messages.is_empty() {
-            let messages: Vec<_> = messages.into_iter().collect();
-            for doc in self.store.index_docs(&messages).await? {
-                docs.insert(doc.message_id, doc);
-            }
-        }
-        let mut fresh: HashMap<ConversationId, Vec<&IndexDoc>> = HashMap::new();
-        for doc in docs.values() {
-            fresh.entry(doc.conversation_id).or_default().push(doc);
-        }
-        let reindex: HashSet<ConversationId> = updated
-            .into_iter()
-            .filter(|conversation| {
-                let fresh = fresh.get(conversation).map_or(&[][..], Vec::as_slice);
-                self.states.needs_reindex(*conversation, created.contains(conversation), fresh)
-            })
-            .collect();
-        if !reindex.is_empty() {
-            let ids: Vec<_> = reindex.iter().copied().collect();
+        if !conversations.is_empty() {
+            let ids: Vec<_> = conversations.into_iter().collect();
             for doc in self.store.conversation_index_docs(&ids).await? {
                 docs.insert(doc.message_id, doc);
             }
         }
-        Ok((docs.into_values().collect(), reindex))
+        let messages: Vec<_> = messages.into_iter().filter(|id| !docs.contains_key(id)).collect();
+        if !messages.is_empty() {
+            for doc in self.store.index_docs(&messages).await? {
+                docs.insert(doc.message_id, doc);
+            }
+        }
+        Ok(docs.into_values().collect())
     }
 
     /// Empties the index and reindexes every message from a scan of the store. The feed position
@@ -154,7 +130,6 @@ impl Indexer {
     ) -> Result<u64, IndexerError> {
         let start_seq = self.store.latest_seq().await?;
         let total = self.store.message_count().await?;
-        self.states.forget_all();
         self.blocking(|index| index.clear()).await?;
         progress(0, total);
         let mut done = 0u64;

@@ -3,7 +3,6 @@
 //! (docs/query-language.md).
 
 pub mod analysis;
-mod freshness;
 mod index;
 mod indexer;
 mod open;

@@ -124,6 +124,20 @@ pub(crate) struct ConversationState {
     pub last_inbound_at: Option<i64>,
 }
 
+impl ConversationState {
+    /// Whether the conversation's own fields differ, as opposed to the counters and times that
+    /// every new message moves. Only such a difference is a `conversation_updated` change: a new
+    /// message is already announced by its `message_created` change, and followers that project
+    /// conversation fields into every message (the search index) must not rewrite a whole thread
+    /// for each reply.
+    pub fn differs_beyond_counters(&self, other: &ConversationState) -> bool {
+        self.status != other.status
+            || self.snoozed_until != other.snoozed_until
+            || self.subject != other.subject
+            || self.contact_id != other.contact_id
+    }
+}
+
 /// What a batch adds to one conversation.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Delta {

@@ -200,7 +200,10 @@ macro_rules! ingest_ops {
                         outcome.conversations.push(ConversationId(*conversation));
                     }
                 }
-                for state in &updated {
+                let reshaped = updated.iter().filter(|state| {
+                    before.get(&state.id).is_some_and(|old| old.differs_beyond_counters(state))
+                });
+                for state in reshaped {
                     changes.push(crate::ops::feed::NewChange {
                         kind: ChangeKind::ConversationUpdated,
                         entity_id: state.id,

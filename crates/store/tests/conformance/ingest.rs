@@ -20,6 +20,7 @@ crate::conformance!(
     a_large_batch_is_stored_whole,
     an_edit_in_the_same_batch_as_its_original_counts_as_an_update,
     a_nul_character_in_text_does_not_fail_the_batch,
+    a_new_message_in_an_open_conversation_is_announced_as_a_message_only,
 );
 
 async fn a_redelivered_batch_changes_nothing_and_writes_no_change(h: &Harness) {
@@ -347,4 +348,21 @@ async fn a_nul_character_in_text_does_not_fail_the_batch(h: &Harness) {
     let stored = store.conversation_messages(outcome.conversations[0]).await.unwrap();
     assert_eq!(stored[0].text, "before\u{FFFD}after");
     assert_eq!(stored[0].raw["text"], "before\0after", "raw json keeps the platform's content");
+}
+
+async fn a_new_message_in_an_open_conversation_is_announced_as_a_message_only(h: &Harness) {
+    let store = &*h.store;
+    let acct = account(store, Channel::X, "acme").await;
+    let dm = |id: &str, at| message(id, MessageKind::DirectMessage, Some("t"), "u1", at);
+    let first = store.ingest(batch(&acct, vec![dm("d1", 0)])).await.unwrap();
+    let seq = store.latest_seq().await.unwrap();
+
+    let second = store.ingest(batch(&acct, vec![dm("d2", 10)])).await.unwrap();
+
+    let kinds: Vec<_> =
+        store.changes_since(seq, 10).await.unwrap().into_iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [ChangeKind::MessageCreated]);
+    assert_eq!(second.conversations, first.conversations);
+    let conversation = store.get_conversation(first.conversations[0]).await.unwrap();
+    assert_eq!(conversation.message_count, 2, "the counters still move");
 }
