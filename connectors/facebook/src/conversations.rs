@@ -1,0 +1,151 @@
+//! The `conversations` stream: Messenger. `GET /{page-id}/conversations?platform=messenger` lists
+//! conversations newest `updated_time` first, cursor-paged with no time filter, so the walk stops
+//! at the first conversation older than the watermark. For each changed conversation the inline
+//! `messages` (newest first) are read, and older pages followed, down to the watermark: a message
+//! created before it was read when its conversation last changed.
+
+use crate::connector::{FacebookConnector, CONVERSATIONS};
+use crate::http::{endpoint, follow};
+use crate::mapping::dm_message;
+use crate::walk::{repeated, Walk};
+use crate::wire::{parse_time, Conversation, Page, CONVERSATION_FIELDS};
+use serde_json::Value;
+use std::collections::HashSet;
+use trellis_core::{AccountAccess, ConnectorError, NewMessage, PollRequest, StreamPoll};
+
+/// A conversation with this many message pages newer than the watermark is read no further.
+const MAX_MESSAGE_PAGES: u32 = 1_000;
+
+impl FacebookConnector {
+    pub(crate) async fn poll_conversations(
+        &self,
+        request: &PollRequest,
+    ) -> Result<StreamPoll, ConnectorError> {
+        let access = &request.access;
+        let page_id = access.platform_account_id.as_str();
+        let fields = CONVERSATION_FIELDS.replace("{n}", &self.config.inline_messages.to_string());
+        let limit = self.config.page_size.clamp(1, 100).to_string();
+        let mut walk = Walk::start(self, request, CONVERSATIONS, |_| {
+            let mut url = endpoint(&access.base_url, &[page_id, "conversations"])?;
+            url.query_pairs_mut()
+                .append_pair("platform", "messenger")
+                .append_pair("fields", &fields)
+                .append_pair("limit", &limit);
+            Ok(url)
+        })?;
+        loop {
+            if walk.budget_spent() {
+                return Ok(walk.pause());
+            }
+            let (page, rate_limit) = match self.get_page(access, walk.url.clone()).await {
+                Ok(answer) => answer,
+                Err(error) => return walk.fail(error),
+            };
+            walk.requests += 1;
+            walk.poll.rate_limit = Some(rate_limit);
+            let conversations = match read_conversations(&page, &mut walk) {
+                Ok(conversations) => conversations,
+                Err(error) => return walk.fail(error),
+            };
+            let mut reached_old = false;
+            for (conversation, time) in conversations {
+                if walk.watermark.covers(time, &conversation.id) {
+                    reached_old |= time < walk.watermark.since;
+                    continue;
+                }
+                if walk.done.contains(&conversation.id) {
+                    continue;
+                }
+                if walk.budget_spent() {
+                    return Ok(walk.pause());
+                }
+                let since = walk.watermark.since;
+                let read =
+                    self.new_messages(access, &conversation, since, &mut walk.requests).await;
+                match read {
+                    Ok(messages) => walk.poll.messages.extend(messages),
+                    Err(error) => return walk.fail(error),
+                }
+                walk.newest.see(time, &conversation.id);
+                walk.done.insert(conversation.id);
+            }
+            match page.next() {
+                Some(next) if !reached_old => {
+                    if let Err(error) = walk.advance(&access.base_url, next) {
+                        return walk.fail(error);
+                    }
+                }
+                _ => return Ok(walk.finish()),
+            }
+        }
+    }
+
+    /// The conversation's messages created at or after `since` (Unix seconds), newest first. All
+    /// or nothing.
+    async fn new_messages(
+        &self,
+        access: &AccountAccess,
+        conversation: &Conversation,
+        since: i64,
+        requests: &mut u32,
+    ) -> Result<Vec<NewMessage>, ConnectorError> {
+        let page_id = access.platform_account_id.as_str();
+        let mut page = conversation.messages.clone().unwrap_or_default();
+        let mut seen = HashSet::new();
+        let mut messages = Vec::new();
+        for _ in 0..MAX_MESSAGE_PAGES {
+            let mut reached_old = false;
+            for raw in &page.data {
+                let id = raw.get("id").and_then(Value::as_str).unwrap_or_default();
+                if !seen.insert(id.to_owned()) {
+                    return Err(repeated(id));
+                }
+            }
+            let link = page.next().map(str::to_owned);
+            for raw in page.data {
+                let created = raw.get("created_time").and_then(Value::as_str).and_then(parse_time);
+                if created.is_some_and(|created| created.timestamp() < since) {
+                    reached_old = true;
+                    continue;
+                }
+                match dm_message(raw, &conversation.id, page_id) {
+                    Ok(message) => messages.push(message),
+                    Err(error) => {
+                        tracing::warn!(account_id = %access.account_id, conversation_id = %conversation.id, %error, "skipping unreadable message");
+                    }
+                }
+            }
+            let next = match (reached_old, link) {
+                (false, Some(next)) => follow(&access.base_url, &next)?,
+                _ => break,
+            };
+            page = self.get_page(access, next).await?.0;
+            *requests += 1;
+        }
+        Ok(messages)
+    }
+}
+
+/// The conversations of a page with their `updated_time`, refusing the page if one repeats.
+fn read_conversations(
+    page: &Page,
+    walk: &mut Walk<'_>,
+) -> Result<Vec<(Conversation, i64)>, ConnectorError> {
+    let mut conversations = Vec::with_capacity(page.data.len());
+    for raw in &page.data {
+        let parsed = serde_json::from_value::<Conversation>(raw.clone()).ok().and_then(|c| {
+            let time = parse_time(&c.updated_time)?.timestamp();
+            Some((c, time))
+        });
+        match parsed {
+            Some(conversation) => conversations.push(conversation),
+            None => {
+                tracing::warn!(item = %raw.get("id").unwrap_or(&serde_json::Value::Null), "skipping an unreadable conversation")
+            }
+        }
+    }
+    for (conversation, _) in &conversations {
+        walk.meet(&conversation.id)?;
+    }
+    Ok(conversations)
+}
