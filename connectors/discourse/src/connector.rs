@@ -55,6 +55,7 @@ impl Default for DiscourseConfig {
 pub struct DiscourseConnector {
     pub(crate) client: reqwest::Client,
     pub(crate) config: DiscourseConfig,
+    pub(crate) topics: std::sync::Arc<crate::topics::RememberedTopics>,
 }
 
 impl DiscourseConnector {
@@ -64,7 +65,7 @@ impl DiscourseConnector {
             .user_agent(concat!("trellis/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| ConnectorError::Misconfigured(format!("http client: {error}")))?;
-        Ok(Self { client, config })
+        Ok(Self { client, config, topics: Default::default() })
     }
 }
 

@@ -39,6 +39,8 @@ struct Page {
     oldest: Option<u64>,
     /// An item at or below the cursor, or older than the backfill window, was met.
     reached_end: bool,
+    /// A topic fetch failed at a post: the page stops there, `oldest` just above it.
+    stopped: Option<ConnectorError>,
 }
 
 impl DiscourseConnector {
@@ -92,6 +94,13 @@ impl DiscourseConnector {
                 break false;
             }
             let page = match self.read_page(access, listing, &bounds, &mut topics).await {
+                Ok((page, _))
+                    if pages == 0 && page.messages.is_empty() && page.stopped.is_some() =>
+                {
+                    return Err(page.stopped.unwrap_or(ConnectorError::Transient {
+                        reason: "topic fetch failed".into(),
+                    }));
+                }
                 Ok(page) => page,
                 Err(error) if pages == 0 => return Err(error),
                 Err(error) => {
@@ -109,6 +118,11 @@ impl DiscourseConnector {
                 Some(oldest) => bounds.before = Some(oldest),
                 // Nothing below `before`: the bottom of the listing.
                 None => break true,
+            }
+            if let Some(error) = page.stopped {
+                poll.interrupted = Some(error);
+                poll.more = true;
+                break false;
             }
             if page.reached_end {
                 break true;
@@ -185,9 +199,17 @@ impl DiscourseConnector {
                 });
             }
         }
-        let mut page =
-            Page { messages: Vec::new(), newest: None, oldest: None, reached_end: false };
-        for (raw, id) in items.into_iter().zip(ids) {
+        let mut page = Page {
+            messages: Vec::new(),
+            newest: None,
+            oldest: None,
+            reached_end: false,
+            stopped: None,
+        };
+        // Newest first whatever order the page came in, so a stop mid-page leaves a clean bound.
+        let mut items: Vec<_> = items.into_iter().zip(ids).collect();
+        items.sort_by_key(|(_, id)| std::cmp::Reverse(*id));
+        for (raw, id) in items {
             let Some(id) = id.filter(|id| bounds.before.is_none_or(|before| *id < before)) else {
                 continue;
             };
@@ -213,7 +235,15 @@ impl DiscourseConnector {
             let context = if post.topic_title.is_some() {
                 Default::default()
             } else {
-                topics.context(self, access, post.topic_id).await?
+                match topics.context(self, access, post.topic_id).await {
+                    Ok(context) => context,
+                    Err(error) => {
+                        // Keep what is above this post; the next poll starts again at it.
+                        page.oldest = Some(id + 1);
+                        page.stopped = Some(error);
+                        break;
+                    }
+                }
             };
             let username = access.platform_account_id.as_str();
             match post_message(&post, raw, listing.kind, username, &context) {
