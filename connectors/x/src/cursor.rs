@@ -41,6 +41,9 @@ pub(crate) enum DmCursor {
 pub(crate) struct DmWalk {
     pub newest: String,
     pub token: String,
+    /// The oldest event read so far: every page of the rest of the walk lies below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,6 +121,7 @@ mod tests {
         let walk = DmCursor::Resuming(DmWalk {
             newest: "90".into(),
             token: "abc".into(),
+            below: Some("50".into()),
             stop_at: Some("10".into()),
             not_before: None,
         });

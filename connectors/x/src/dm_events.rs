@@ -26,14 +26,15 @@ impl XConnector {
             }
         });
         let backfill_from = (Utc::now() - self.config.backfill_window).to_rfc3339();
-        let (stop_at, mut token, mut newest_known, not_before) = match &cursor {
-            None => (None, None, None, Some(backfill_from)),
-            Some(DmCursor::Seen { newest }) => (Some(newest.clone()), None, None, None),
+        let (stop_at, mut token, mut newest_known, not_before, mut walk_oldest) = match &cursor {
+            None => (None, None, None, Some(backfill_from), None),
+            Some(DmCursor::Seen { newest }) => (Some(newest.clone()), None, None, None, None),
             Some(DmCursor::Resuming(walk)) => (
                 walk.stop_at.clone(),
                 Some(walk.token.clone()),
                 Some(walk.newest.clone()),
                 walk.not_before.clone(),
+                walk.below.clone(),
             ),
         };
         let not_before_time = not_before
@@ -43,10 +44,9 @@ impl XConnector {
 
         let mut poll = StreamPoll::default();
         let mut newest: Option<String> = None;
-        let mut walk_oldest: Option<String> = None;
         let mut pages = 0;
         let finished = loop {
-            if pages == self.config.max_pages_per_poll {
+            if pages >= self.config.max_pages_per_poll.max(1) {
                 poll.more = true;
                 break false;
             }
@@ -63,7 +63,7 @@ impl XConnector {
             let fetched = self.get_page(access, &["2", "dm_events"], &query).await;
             // Within one walk, every page lies strictly below the ones before it.
             let in_range = |id: &str| {
-                pages == 0 || walk_oldest.as_deref().is_none_or(|o| compare_ids(id, o).is_lt())
+                token.is_none() || walk_oldest.as_deref().is_none_or(|o| compare_ids(id, o).is_lt())
             };
             let (page, rate_limit) = match fetched
                 .and_then(|(page, limit)| check_range(&page, in_range).map(|()| (page, limit)))
@@ -77,6 +77,7 @@ impl XConnector {
                     tracing::warn!(account_id = %access.account_id, reason = %platform_reason, "dm resume token refused, walking again");
                     token = None;
                     newest_known = None;
+                    walk_oldest = None;
                     continue;
                 }
                 Err(error) if pages == 0 => return Err(error),
@@ -120,9 +121,13 @@ impl XConnector {
         let newest = newest_known.or(newest);
         let next = match (finished, newest, token) {
             (true, Some(newest), _) => Some(DmCursor::Seen { newest }),
-            (false, Some(newest), Some(token)) => {
-                Some(DmCursor::Resuming(DmWalk { newest, token, stop_at, not_before }))
-            }
+            (false, Some(newest), Some(token)) => Some(DmCursor::Resuming(DmWalk {
+                newest,
+                token,
+                below: walk_oldest,
+                stop_at,
+                not_before,
+            })),
             _ => None,
         };
         if let Some(next) = next.filter(|next| Some(next) != cursor.as_ref()) {

@@ -68,7 +68,7 @@ impl XConnector {
         let mut token: Option<String> = None;
         let mut pages = 0;
         let finished = loop {
-            if pages == self.config.max_pages_per_poll {
+            if pages >= self.config.max_pages_per_poll.max(1) {
                 poll.more = true;
                 break false;
             }
