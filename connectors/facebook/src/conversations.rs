@@ -59,9 +59,13 @@ impl FacebookConnector {
                 if walk.budget_spent() {
                     return Ok(walk.pause());
                 }
+                // A conversation read at exactly the watermark had its messages of that second
+                // read too.
                 let since = walk.watermark.since;
-                let read =
-                    self.new_messages(access, &conversation, since, &mut walk.requests).await;
+                let read_at_since = walk.watermark.at.contains(&conversation.id);
+                let read = self
+                    .new_messages(access, &conversation, (since, read_at_since), &mut walk.requests)
+                    .await;
                 match read {
                     Ok(messages) => walk.poll.messages.extend(messages),
                     Err(error) => return walk.fail(error),
@@ -80,13 +84,13 @@ impl FacebookConnector {
         }
     }
 
-    /// The conversation's messages created at or after `since` (Unix seconds), newest first. All
-    /// or nothing.
+    /// The conversation's messages created after `since` (Unix seconds), and at `since` unless the
+    /// second was read already, newest first. All or nothing.
     async fn new_messages(
         &self,
         access: &AccountAccess,
         conversation: &Conversation,
-        since: i64,
+        (since, read_at_since): (i64, bool),
         requests: &mut u32,
     ) -> Result<Vec<NewMessage>, ConnectorError> {
         let page_id = access.platform_account_id.as_str();
@@ -104,8 +108,12 @@ impl FacebookConnector {
             let link = page.next().map(str::to_owned);
             for raw in page.data {
                 let created = raw.get("created_time").and_then(Value::as_str).and_then(parse_time);
-                if created.is_some_and(|created| created.timestamp() < since) {
+                let created = created.map(|created| created.timestamp());
+                if created.is_some_and(|created| created < since) {
                     reached_old = true;
+                    continue;
+                }
+                if read_at_since && created == Some(since) {
                     continue;
                 }
                 match dm_message(raw, &conversation.id, page_id) {
