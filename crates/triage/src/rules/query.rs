@@ -41,10 +41,11 @@ impl CompiledQuery {
                     .map(|literal| {
                         let atom = match &literal.atom {
                             Atom::Term(text) | Atom::Phrase(text) => {
-                                let words = Words::split(&fold(text));
+                                let folded = fold(text);
+                                let words = Words::split(&folded);
                                 CompiledAtom::Words(
                                     words
-                                        .iter()
+                                        .iter(&folded)
                                         .map(|word| vocabulary.intern(word, stemmer))
                                         .collect(),
                                 )

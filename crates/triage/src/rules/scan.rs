@@ -1,7 +1,7 @@
 //! One pass over a message's text for all the rule set's substrings, and one for all its regexes,
 //! instead of one pass per condition. Results are bitsets consulted by the conditions.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder, SetMatches};
 
 /// Regexes larger than this once compiled are refused, so one rule cannot eat the service's memory.
@@ -58,6 +58,10 @@ impl ScannersBuilder {
         } else {
             let automaton = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                // A full DFA: the needle set is small and built once, and scanning is one table
+                // lookup per byte.
+                .kind(Some(AhoCorasickKind::DFA))
+                .prefilter(false)
                 .build(&self.needles)
                 .map_err(|error| error.to_string())?;
             Some(automaton)

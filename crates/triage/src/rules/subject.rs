@@ -80,19 +80,21 @@ impl<'a> Subject<'a> {
         self.folded.get_or_insert_with(|| fold(&self.facts.text))
     }
 
-    /// The words of the folded text, computed on first use.
-    pub(crate) fn words(&mut self) -> &Words {
+    /// The folded text and its words, computed on first use.
+    pub(crate) fn words(&mut self) -> (&str, &Words) {
         if self.words.is_none() {
             let words = Words::split(self.folded());
             self.words = Some(words);
         }
-        self.words.get_or_insert_with(Words::default)
+        let folded = self.folded.as_deref().unwrap_or("");
+        (folded, self.words.get_or_insert_with(Words::default))
     }
 
     /// The vocabulary words this message contains, computed on first use.
     pub(crate) fn hits(&mut self, vocabulary: &Vocabulary, stemmer: &Stemmer) -> &WordHits {
         if self.hits.is_none() {
-            let hits = WordHits::of(self.words(), vocabulary, stemmer);
+            let (folded, words) = self.words();
+            let hits = WordHits::of(words.iter(folded), vocabulary, stemmer);
             self.hits = Some(hits);
         }
         self.hits.get_or_insert_with(WordHits::default)
@@ -149,9 +151,13 @@ pub(crate) struct WordHits {
 }
 
 impl WordHits {
-    fn of(words: &Words, vocabulary: &Vocabulary, stemmer: &Stemmer) -> Self {
+    fn of<'w>(
+        words: impl Iterator<Item = &'w str>,
+        vocabulary: &Vocabulary,
+        stemmer: &Stemmer,
+    ) -> Self {
         let mut hits = WordHits { present: vec![0; vocabulary.len().div_ceil(64)], at: Vec::new() };
-        for (position, word) in words.iter().enumerate() {
+        for (position, word) in words.enumerate() {
             let position = u32::try_from(position).unwrap_or(u32::MAX);
             vocabulary.matches(word, stemmer, |id| {
                 hits.present[id as usize / 64] |= 1 << (id % 64);

@@ -28,48 +28,62 @@ pub(crate) fn fold(text: &str) -> String {
 }
 
 /// The words of an already folded text: runs of letters and digits, apostrophes inside a word
-/// dropped (`don't` is `dont`), a leading `#` or `@` kept (`#blackfriday`, `@acme`). Stored in one
-/// buffer with ranges, so splitting a message costs two allocations.
+/// dropped (`don't` is `dont`), a leading `#` or `@` kept (`#blackfriday`, `@acme`). Words are
+/// ranges of the folded text; only words that lose an apostrophe are copied.
 #[derive(Debug, Default)]
 pub(crate) struct Words {
-    buffer: String,
-    ranges: Vec<(usize, usize)>,
+    /// Words with their apostrophes removed, back to back.
+    copied: String,
+    /// `(start, end, copied)`: a range of the folded text, or of `copied`.
+    spans: Vec<(usize, usize, bool)>,
 }
 
 impl Words {
     pub(crate) fn split(folded: &str) -> Self {
-        let mut words = Words { buffer: String::with_capacity(folded.len()), ranges: Vec::new() };
-        let mut chars = folded.chars().peekable();
+        let mut words = Words::default();
+        let mut chars = folded.char_indices().peekable();
+        // The current word's start, and whether it holds an apostrophe to drop.
         let mut start: Option<usize> = None;
-        while let Some(c) = chars.next() {
-            let next_is_word = chars.peek().is_some_and(|n| n.is_alphanumeric());
-            match (start, c) {
-                (_, c) if c.is_alphanumeric() => {
-                    if start.is_none() {
-                        start = Some(words.buffer.len());
-                    }
-                    words.buffer.push(c);
-                }
-                (None, '#' | '@') if next_is_word => {
-                    start = Some(words.buffer.len());
-                    words.buffer.push(c);
-                }
-                (Some(_), '\'' | '’') if next_is_word => {}
-                (Some(from), _) => {
-                    words.ranges.push((from, words.buffer.len()));
+        let mut apostrophe = false;
+        while let Some((at, c)) = chars.next() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(at);
+                continue;
+            }
+            let next_is_word = chars.peek().is_some_and(|(_, n)| n.is_alphanumeric());
+            match start {
+                None if matches!(c, '#' | '@') && next_is_word => start = Some(at),
+                Some(_) if matches!(c, '\'' | '’') && next_is_word => apostrophe = true,
+                Some(from) => {
+                    words.push(folded, from, at, apostrophe);
                     start = None;
+                    apostrophe = false;
                 }
-                (None, _) => {}
+                None => {}
             }
         }
         if let Some(from) = start {
-            words.ranges.push((from, words.buffer.len()));
+            words.push(folded, from, folded.len(), apostrophe);
         }
         words
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
-        self.ranges.iter().map(|&(from, to)| &self.buffer[from..to])
+    fn push(&mut self, folded: &str, from: usize, to: usize, apostrophe: bool) {
+        if !apostrophe {
+            self.spans.push((from, to, false));
+            return;
+        }
+        let begin = self.copied.len();
+        self.copied.extend(folded[from..to].chars().filter(|c| !matches!(c, '\'' | '’')));
+        self.spans.push((begin, self.copied.len(), true));
+    }
+
+    /// The words, in order; `folded` must be the text they were split from.
+    pub(crate) fn iter<'a>(&'a self, folded: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.spans.iter().map(move |&(from, to, copied)| {
+            let source = if copied { self.copied.as_str() } else { folded };
+            source.get(from..to).unwrap_or("")
+        })
     }
 }
 
@@ -83,7 +97,8 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<String> {
-        Words::split(&fold(text)).iter().map(str::to_owned).collect()
+        let folded = fold(text);
+        Words::split(&folded).iter(&folded).map(str::to_owned).collect()
     }
 
     #[test]

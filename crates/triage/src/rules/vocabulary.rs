@@ -7,6 +7,29 @@
 
 use rust_stemmers::Stemmer;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: words are short and chosen by administrators, so a fast non-keyed hash is safe here and
+/// several times cheaper than SipHash on the hot path.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &byte in bytes {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
 
 /// Index of a distinct query word in the vocabulary.
 pub(crate) type WordId = u32;
@@ -14,9 +37,11 @@ pub(crate) type WordId = u32;
 #[derive(Debug, Default)]
 pub(crate) struct Vocabulary {
     /// Query word as folded → its id (one id per distinct word).
-    exact: HashMap<String, WordId>,
+    exact: FastMap<WordId>,
+    /// The stem of each word, by id, when it has one.
+    stem_of: Vec<Option<String>>,
     /// English stem of a plain ASCII query word → the ids with that stem.
-    stems: HashMap<String, Vec<WordId>>,
+    stems: FastMap<Vec<WordId>>,
     /// The distinct lengths of those stems, to look up a message word's prefixes.
     stem_lengths: Vec<usize>,
     /// Bit per first-two-bytes of every key above: most message words share no start with any
@@ -42,8 +67,12 @@ impl Vocabulary {
         self.len += 1;
         self.exact.insert(word.to_owned(), id);
         self.mark(word);
+        self.stem_of.push(None);
         if word.is_ascii() && !word.starts_with(['#', '@']) {
             let stem = stemmer.stem(word).into_owned();
+            if let Some(slot) = self.stem_of.last_mut() {
+                *slot = Some(stem.clone());
+            }
             if !self.stem_lengths.contains(&stem.len()) {
                 self.stem_lengths.push(stem.len());
                 self.stem_lengths.sort_unstable();
@@ -75,7 +104,7 @@ impl Vocabulary {
         self.len as usize
     }
 
-    /// Calls `hit` with the id of every query word this message word matches.
+    /// Calls `hit` with the id of every query word this message word matches (an id may repeat).
     pub(crate) fn matches(
         &self,
         message_word: &str,
@@ -83,17 +112,25 @@ impl Vocabulary {
         mut hit: impl FnMut(WordId),
     ) {
         let body = message_word.strip_prefix(['#', '@']).unwrap_or(message_word);
-        for form in [message_word, body] {
-            if self.may_start(form) {
-                if let Some(&id) = self.exact.get(form) {
-                    hit(id);
-                }
-            }
-            if form == body {
-                break;
+        if body.len() != message_word.len() && self.may_start(message_word) {
+            if let Some(&id) = self.exact.get(message_word) {
+                hit(id);
             }
         }
-        if !body.is_ascii() || !self.may_start_stem(body) {
+        if !self.may_start(body) {
+            return;
+        }
+        if let Some(&id) = self.exact.get(body) {
+            hit(id);
+            // A vocabulary word's stem is known: its stem group is found without stemming.
+            if let Some(Some(stem)) = self.stem_of.get(id as usize) {
+                if body.is_ascii() {
+                    self.stems.get(stem).into_iter().flatten().copied().for_each(&mut hit);
+                }
+            }
+            return;
+        }
+        if !body.is_ascii() || self.stem_lengths.is_empty() {
             return;
         }
         let mut stem: Option<String> = None;
@@ -109,10 +146,6 @@ impl Vocabulary {
                 ids.iter().copied().for_each(&mut hit);
             }
         }
-    }
-
-    fn may_start_stem(&self, body: &str) -> bool {
-        !self.stem_lengths.is_empty() && self.may_start(body)
     }
 }
 
