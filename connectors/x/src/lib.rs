@@ -15,6 +15,7 @@ mod mentions;
 mod oauth;
 mod outbound;
 pub mod simulator;
+pub mod webhook;
 pub mod wire;
 
 pub use connector::{XConfig, XConnector, DM_EVENTS, MENTIONS};

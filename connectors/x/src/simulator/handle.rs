@@ -6,7 +6,7 @@ use super::record::RecordedRequest;
 use super::routes::{self, Limits, Window};
 use super::traffic::{self, GeneratedTraffic, TrafficSpec};
 use super::world::World;
-use super::Shared;
+use super::{webhooks, Shared};
 use crate::wire::{User, UserMetrics};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -62,6 +62,39 @@ pub(crate) struct Inner {
     pub rng: StdRng,
     /// The last page served per (authorization, path), replayed by the duplicate-page fault.
     pub last_pages: HashMap<(String, String), super::faults::CachedAnswer>,
+    /// The subscribed webhook's delivery queue.
+    pub webhook: Option<webhooks::Deliveries>,
+}
+
+impl Inner {
+    fn generate(&mut self, spec: &TrafficSpec) -> GeneratedTraffic {
+        let generated = traffic::generate(&mut self.world, &mut self.rng, spec);
+        self.announce(&generated);
+        generated
+    }
+
+    /// Queues an activity delivery for new content mentioning or messaging the brand.
+    fn announce(&mut self, traffic: &GeneratedTraffic) {
+        let for_brand = GeneratedTraffic {
+            mentions: traffic
+                .mentions
+                .iter()
+                .filter(|id| {
+                    let tweet = id.parse().ok().and_then(|id: u64| self.world.tweets.get(&id));
+                    tweet.is_some_and(|tweet| tweet.mentions.contains(&self.world.brand_id))
+                })
+                .cloned()
+                .collect(),
+            dms: traffic.dms.clone(),
+        };
+        if let (Some(queue), Some(body)) =
+            (&self.webhook, webhooks::activity(&self.world, &for_brand))
+        {
+            if queue.send(body).is_err() {
+                self.webhook = None;
+            }
+        }
+    }
 }
 
 /// A running simulator. Dropping it stops the server.
@@ -109,6 +142,7 @@ impl Simulator {
             stats: FaultStats::default(),
             rng: StdRng::seed_from_u64(config.seed),
             last_pages: HashMap::new(),
+            webhook: None,
         })));
         let app = routes::router(shared.clone());
         let (stop, mut stopped) = watch::channel(false);
@@ -137,9 +171,36 @@ impl Simulator {
 
     /// Adds realistic traffic: mentions, reply chains and DMs from a crowd of authors.
     pub fn generate(&self, spec: &TrafficSpec) -> GeneratedTraffic {
-        let mut inner = self.shared.lock();
-        let Inner { world, rng, .. } = &mut *inner;
-        traffic::generate(world, rng, spec)
+        self.shared.lock().generate(spec)
+    }
+
+    /// Registers an Account Activity webhook: X's CRC challenge must be answered correctly with
+    /// `consumer_secret`, then every new mention and DM is delivered to `url`, signed.
+    pub async fn subscribe_webhook(
+        &mut self,
+        url: &str,
+        consumer_secret: &str,
+    ) -> Result<(), String> {
+        let crc_token = {
+            let mut inner = self.shared.lock();
+            format!("crc-{}", rand::Rng::gen::<u64>(&mut inner.rng))
+        };
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|error| error.to_string())?;
+        webhooks::crc_check(&client, url, consumer_secret, &crc_token).await?;
+        let (queue, deliveries) = tokio::sync::mpsc::unbounded_channel();
+        self.shared.lock().webhook = Some(queue);
+        let stopped = self.stop.subscribe();
+        self.tasks.push(webhooks::spawn_deliveries(
+            client,
+            url.to_owned(),
+            consumer_secret.to_owned(),
+            deliveries,
+            stopped,
+        ));
+        Ok(())
     }
 
     /// A scripted tweet by any user, optionally replying to `reply_to`; `None` when the author or
@@ -221,9 +282,7 @@ impl Simulator {
                     _ = ticks.tick() => {
                         let end = chrono::Utc::now();
                         let spec = TrafficSpec { start: Some(end - span), end: Some(end), ..spec.clone() };
-                        let mut inner = shared.lock();
-                        let Inner { world, rng, .. } = &mut *inner;
-                        let added = traffic::generate(world, rng, &spec);
+                        let added = shared.lock().generate(&spec);
                         tracing::debug!(mentions = added.mentions.len(), dms = added.dms.len(), "x simulator traffic");
                     }
                 }

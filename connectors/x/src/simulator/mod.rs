@@ -18,6 +18,7 @@ mod reads;
 mod record;
 mod routes;
 mod traffic;
+mod webhooks;
 mod world;
 mod writes;
 
