@@ -2,9 +2,10 @@
 //!
 //! [`XConnector`] polls two streams per account, `mentions` (`GET /2/users/:id/mentions`) and
 //! `dm_events` (`GET /2/dm_events`), turning pages into normalized messages with the cursors to
-//! commit beside them, and performs outbound actions (reply, DM, hide, delete). The [`simulator`]
-//! serves the same paths with in-memory state, a traffic generator and a fault mode, for tests and
-//! `trellis demo`. See docs/connectors.md.
+//! commit beside them, and performs outbound actions (reply, DM, hide, delete). OAuth 2.0 with PKCE
+//! connects and refreshes accounts; [`webhook`] answers Account Activity CRC challenges and checks
+//! signed deliveries. The [`simulator`] serves the same paths with in-memory state, a traffic
+//! generator and a fault mode, for tests and `trellis demo`. See docs/connectors.md.
 
 mod connector;
 mod cursor;
