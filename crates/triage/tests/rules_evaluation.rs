@@ -34,11 +34,8 @@ fn every_action_records_the_rule_that_took_it_in_order() {
     ];
     let evaluation = run(rules, "refund please");
     assert_eq!(evaluation.matched, vec![RuleId(1), RuleId(3)]);
-    let provenance: Vec<_> = evaluation
-        .actions
-        .iter()
-        .map(|a| (a.rule_id.0, a.rule_name.as_str(), a.action.clone()))
-        .collect();
+    let provenance: Vec<_> =
+        evaluation.actions.iter().map(|a| (a.rule_id.0, &*a.rule_name, a.action.clone())).collect();
     assert_eq!(
         provenance,
         vec![

@@ -99,6 +99,8 @@ impl Test {
 
 pub(crate) struct CompiledRule {
     pub rule: Rule,
+    /// The rule's name, shared by every action it records.
+    pub name: std::sync::Arc<str>,
     pub test: Test,
 }
 
@@ -142,7 +144,8 @@ impl RuleSet {
                 return Err(RuleError::DuplicateId { rule_id: rule.id });
             }
             let test = compiler.rule(&rule)?;
-            compiled.push(CompiledRule { rule, test });
+            let name = std::sync::Arc::from(rule.name.as_str());
+            compiled.push(CompiledRule { rule, name, test });
         }
         Ok(RuleSet {
             rules: compiled,

@@ -16,6 +16,7 @@ use super::scan::{has_bit, RegexTest};
 use super::subject::Subject;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use trellis_core::{ConversationPatch, Direction};
 
 /// One action a rule took, with the rule that took it: the conversation's timeline shows
@@ -23,7 +24,9 @@ use trellis_core::{ConversationPatch, Direction};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedAction {
     pub rule_id: RuleId,
-    pub rule_name: String,
+    /// Shared with the compiled rule set, so recording an action copies no string.
+    #[serde(with = "shared_str")]
+    pub rule_name: Arc<str>,
     pub action: Action,
 }
 
@@ -93,7 +96,7 @@ impl RuleSet {
                 apply(action, &mut subject);
                 evaluation.actions.push(AppliedAction {
                     rule_id: rule.id,
-                    rule_name: rule.name.clone(),
+                    rule_name: Arc::clone(&compiled.name),
                     action: action.clone(),
                 });
             }
@@ -174,7 +177,7 @@ fn same_language(lang: &str, wanted: &str) -> bool {
 }
 
 /// Records an action's effect on the conversation for the rules after it.
-fn apply(action: &Action, subject: &mut Subject<'_>) {
+fn apply<'a>(action: &'a Action, subject: &mut Subject<'a>) {
     let state = &mut subject.state;
     match action {
         Action::AddTag { tag } => state.add_tag(tag),
@@ -186,5 +189,24 @@ fn apply(action: &Action, subject: &mut Subject<'_>) {
         Action::ApplySlaPolicy { .. }
         | Action::FlagForModeration { .. }
         | Action::SendCannedReply { .. } => {}
+    }
+}
+
+/// Serde for `Arc<str>` without serde's `rc` feature: a plain string on the wire.
+mod shared_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::sync::Arc;
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Arc<str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Arc<str>, D::Error> {
+        String::deserialize(deserializer).map(Arc::from)
     }
 }

@@ -11,18 +11,19 @@ use trellis_core::{ConversationStatus, Priority, TagName, TeamId, UserId};
 
 /// The conversation fields actions change, as they stand after the actions applied so far.
 #[derive(Debug, Clone)]
-pub(crate) struct ConversationState {
+pub(crate) struct ConversationState<'a> {
     pub status: ConversationStatus,
     pub priority: Priority,
     pub assignee_id: Option<UserId>,
     pub team_id: Option<TeamId>,
     /// Tag changes over the stored tags; empty until a rule touches tags, so most runs allocate
     /// nothing here.
-    added_tags: Vec<TagName>,
-    removed_tags: Vec<TagName>,
+    /// Borrowed from the rules' actions: recording a tag change copies nothing.
+    added_tags: Vec<&'a TagName>,
+    removed_tags: Vec<&'a TagName>,
 }
 
-impl ConversationState {
+impl<'a> ConversationState<'a> {
     fn of(facts: &MessageFacts) -> Self {
         Self {
             status: facts.status,
@@ -34,24 +35,24 @@ impl ConversationState {
         }
     }
 
-    pub(crate) fn add_tag(&mut self, tag: &TagName) {
-        self.removed_tags.retain(|removed| removed != tag);
-        if !self.added_tags.contains(tag) {
-            self.added_tags.push(tag.clone());
+    pub(crate) fn add_tag(&mut self, tag: &'a TagName) {
+        self.removed_tags.retain(|removed| *removed != tag);
+        if !self.added_tags.contains(&tag) {
+            self.added_tags.push(tag);
         }
     }
 
-    pub(crate) fn remove_tag(&mut self, tag: &TagName) {
-        self.added_tags.retain(|added| added != tag);
-        if !self.removed_tags.contains(tag) {
-            self.removed_tags.push(tag.clone());
+    pub(crate) fn remove_tag(&mut self, tag: &'a TagName) {
+        self.added_tags.retain(|added| *added != tag);
+        if !self.removed_tags.contains(&tag) {
+            self.removed_tags.push(tag);
         }
     }
 }
 
 pub(crate) struct Subject<'a> {
     pub facts: &'a MessageFacts,
-    pub state: ConversationState,
+    pub state: ConversationState<'a>,
     folded: Option<String>,
     words: Option<Words>,
     hits: Option<WordHits>,
@@ -116,10 +117,10 @@ impl<'a> Subject<'a> {
     }
 
     pub(crate) fn has_conversation_tag(&self, tag: &TagName) -> bool {
-        if self.state.added_tags.contains(tag) {
+        if self.state.added_tags.contains(&tag) {
             return true;
         }
-        !self.state.removed_tags.contains(tag) && self.facts.conversation_tags.contains(tag)
+        !self.state.removed_tags.contains(&tag) && self.facts.conversation_tags.contains(tag)
     }
 
     /// Whether calendar number `index` was open when the message was written, asking `is_open`
@@ -156,7 +157,10 @@ impl WordHits {
         vocabulary: &Vocabulary,
         stemmer: &Stemmer,
     ) -> Self {
-        let mut hits = WordHits { present: vec![0; vocabulary.len().div_ceil(64)], at: Vec::new() };
+        let mut hits = WordHits {
+            present: vec![0; vocabulary.len().div_ceil(64)],
+            at: Vec::with_capacity(16),
+        };
         for (position, word) in words.enumerate() {
             let position = u32::try_from(position).unwrap_or(u32::MAX);
             vocabulary.matches(word, stemmer, |id| {
