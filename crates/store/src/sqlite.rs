@@ -44,6 +44,9 @@ impl crate::dialect::Dialect for SqliteStore {
     }
 }
 
+/// Rows the connection thread may queue before the reader takes them (sqlx's default is 50).
+const ROW_CHANNEL_SIZE: usize = 2_048;
+
 impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite://<path>` URL. Does not migrate.
     pub async fn connect(url: &str) -> StoreResult<Self> {
@@ -53,7 +56,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // sqlx runs each SQLite connection on its own thread and hands rows over a bounded
+            // channel (50 by default): a batch statement returning a thousand rows then costs a
+            // thread hand-off every few rows. A deeper channel lets the worker run ahead.
+            .row_buffer_size(ROW_CHANNEL_SIZE);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
