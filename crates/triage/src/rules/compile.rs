@@ -97,7 +97,40 @@ impl Test {
     }
 }
 
+/// The channels and kinds a rule can match at all, read from its top-level `all` conditions, so
+/// most rules that cannot match a message are passed over with two bit tests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Gate {
+    channels: u32,
+    kinds: u32,
+}
+
+impl Gate {
+    fn of(test: &Test) -> Self {
+        let mut gate = Gate { channels: u32::MAX, kinds: u32::MAX };
+        if let Test::Group { any: false, tests } = test {
+            for test in tests {
+                match test {
+                    Test::Channel(any_of) => {
+                        gate.channels &= any_of.iter().map(|c| 1 << *c as u32).fold(0, |a, b| a | b)
+                    }
+                    Test::Kind(any_of) => {
+                        gate.kinds &= any_of.iter().map(|k| 1 << *k as u32).fold(0, |a, b| a | b)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        gate
+    }
+
+    pub(crate) fn admits(self, channel: Channel, kind: MessageKind) -> bool {
+        self.channels & (1 << channel as u32) != 0 && self.kinds & (1 << kind as u32) != 0
+    }
+}
+
 pub(crate) struct CompiledRule {
+    pub gate: Gate,
     pub rule: Rule,
     /// The rule's name, shared by every action it records.
     pub name: std::sync::Arc<str>,
@@ -145,7 +178,7 @@ impl RuleSet {
             }
             let test = compiler.rule(&rule)?;
             let name = std::sync::Arc::from(rule.name.as_str());
-            compiled.push(CompiledRule { rule, name, test });
+            compiled.push(CompiledRule { gate: Gate::of(&test), rule, name, test });
         }
         Ok(RuleSet {
             rules: compiled,

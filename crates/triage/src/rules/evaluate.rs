@@ -87,7 +87,9 @@ impl RuleSet {
         }
         let mut subject = Subject::new(facts);
         for compiled in self.rules.iter().filter(|compiled| compiled.rule.enabled) {
-            if !self.holds(&compiled.test, &mut subject, context) {
+            if !compiled.gate.admits(facts.channel, facts.kind)
+                || !self.holds(&compiled.test, &mut subject, context)
+            {
                 continue;
             }
             let rule = &compiled.rule;

@@ -120,5 +120,8 @@ fn filter_matches(filter: &Filter, subject: &Subject<'_>) -> bool {
 
 /// Handles compare case-insensitively (as [`trellis_core::Handle::key`]) without allocating.
 pub(crate) fn same_handle(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
     a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
 }
