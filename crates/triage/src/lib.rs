@@ -1,8 +1,8 @@
-//! trellis triage: business calendars and SLA clocks.
+//! trellis triage: business calendars, SLA clocks and the rules engine.
 //!
 //! This crate's core is pure: no IO, no clock reads. Everything takes `now` and the history it
-//! needs, so the service that drives it (rules, assignment, the scheduler: coming next) can store
-//! policies as JSON and recompute clocks from the store at any time.
+//! needs, so the service that drives it (following the change feed, assignment, the scheduler:
+//! coming next) can store policies and rules as JSON and recompute from the store at any time.
 
 pub mod calendar;
 pub mod rules;
