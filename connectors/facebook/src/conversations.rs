@@ -24,7 +24,8 @@ impl FacebookConnector {
         let access = &request.access;
         let page_id = access.platform_account_id.as_str();
         let fields = CONVERSATION_FIELDS.replace("{n}", &self.config.inline_messages.to_string());
-        let limit = self.config.page_size.clamp(1, 100).to_string();
+        // Each conversation carries its newest messages inline: fewer a page keeps pages small.
+        let limit = self.config.page_size.clamp(1, 25).to_string();
         let mut walk = Walk::start(self, request, CONVERSATIONS, |_| {
             let mut url = endpoint(&access.base_url, &[page_id, "conversations"])?;
             url.query_pairs_mut()

@@ -205,9 +205,7 @@ impl Simulator {
         let inner = self.shared.lock();
         let state = inner.world.messages.get(id)?;
         let mut value = json!(state.message);
-        let conversation =
-            inner.world.conversations.values().find(|c| c.messages.iter().any(|m| m == id))?;
-        value["conversation_id"] = conversation.id.clone().into();
+        value["conversation_id"] = state.conversation_id.clone().into();
         Some(value)
     }
 

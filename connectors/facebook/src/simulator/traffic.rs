@@ -204,8 +204,7 @@ fn comment(
     at: DateTime<Utc>,
 ) -> Option<String> {
     // Activity clusters on recent posts, as it does on a real Page.
-    let recent: Vec<String> =
-        world.feed().iter().take(30).map(|post| post.post.id.clone()).collect();
+    let recent = &world.post_order[world.post_order.len().saturating_sub(30)..];
     let post_id = recent.choose(rng)?.clone();
     let parent = if rng.gen_bool(spec.reply_share.clamp(0.0, 1.0)) {
         let top: Vec<String> = world

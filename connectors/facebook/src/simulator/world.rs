@@ -32,12 +32,15 @@ pub(crate) struct ConversationState {
 pub(crate) struct MessageState {
     pub message: MessengerMessage,
     pub seq: u64,
+    pub conversation_id: String,
 }
 
 pub(crate) struct World {
     pub page: Actor,
     pub people: Vec<Actor>,
     pub posts: BTreeMap<String, PostState>,
+    /// Post ids in creation order.
+    pub post_order: Vec<String>,
     pub comments: HashMap<String, CommentState>,
     /// Comment ids per post, in creation order.
     pub post_comments: HashMap<String, Vec<String>>,
@@ -58,6 +61,7 @@ impl World {
             page,
             people: Vec::new(),
             posts: BTreeMap::new(),
+            post_order: Vec::new(),
             comments: HashMap::new(),
             post_comments: HashMap::new(),
             conversations: HashMap::new(),
@@ -106,6 +110,7 @@ impl World {
             from: Some(from),
         };
         self.posts.insert(id.clone(), PostState { post, updated: at, deleted: false });
+        self.post_order.push(id.clone());
         id
     }
 
@@ -215,7 +220,8 @@ impl World {
             to: List { data: vec![with_email(to)] },
             message: text,
         };
-        self.messages.insert(id.clone(), MessageState { message, seq });
+        let state = MessageState { message, seq, conversation_id: conversation_id.clone() };
+        self.messages.insert(id.clone(), state);
         if !from_page {
             self.last_inbound.insert(person.id.clone(), at);
         }
