@@ -16,9 +16,8 @@ pub(crate) struct ConversationState<'a> {
     pub priority: Priority,
     pub assignee_id: Option<UserId>,
     pub team_id: Option<TeamId>,
-    /// Tag changes over the stored tags; empty until a rule touches tags, so most runs allocate
-    /// nothing here.
-    /// Borrowed from the rules' actions: recording a tag change copies nothing.
+    /// Tag changes over the stored tags, borrowed from the rules' actions: empty until a rule
+    /// touches tags, and recording a change copies no tag.
     added_tags: Vec<&'a TagName>,
     removed_tags: Vec<&'a TagName>,
 }
