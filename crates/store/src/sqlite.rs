@@ -44,6 +44,9 @@ impl crate::dialect::Dialect for SqliteStore {
     }
 }
 
+/// The writer's page cache, in SQLite's negative-KiB notation: 64 MiB.
+const WRITER_CACHE_KIB: &str = "-65536";
+
 /// Rows the connection thread may queue before the reader takes them (sqlx's default is 50).
 const ROW_CHANNEL_SIZE: usize = 2_048;
 
@@ -65,7 +68,9 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
-            .connect_with(options.clone())
+            // The one writer walks every index of every batch: with SQLite's default 2 MiB page
+            // cache it rereads index pages from the OS on each batch once the store outgrows it.
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
             .await
             .map_err(|err| StoreError::Unavailable(format!("cannot open {url}: {err}")))?;
         // An in-memory database exists per connection, so it cannot have a separate read pool.
