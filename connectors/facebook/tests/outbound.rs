@@ -158,4 +158,18 @@ async fn verify_names_the_page_the_token_belongs_to() {
     let sent = sim.requests();
     assert_eq!(sent[0].path, "/v19.0/me");
     assert_eq!(sent[0].param("fields"), Some("id,name"));
+
+    // Any API version is served, and a bearer header works as well as the query parameter.
+    let mut newer = access(&sim, TOKEN);
+    newer.base_url = sim.base_url().replace("v19.0", "v21.0");
+    assert_eq!(connector().verify(&newer).await.unwrap().platform_account_id, sim.page_id());
+    assert_eq!(sim.requests()[1].path, "/v21.0/me");
+    let bearer = reqwest::Client::new()
+        .get(format!("{}/me", sim.base_url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), 200);
+    assert_eq!(bearer.json::<serde_json::Value>().await.unwrap()["id"], sim.page_id());
 }
