@@ -6,8 +6,9 @@
 //! exactly that second. The next walk reads everything newer, and items at `since` not in `at`.
 //!
 //! Two seconds at one instant cannot be told apart, so an item changed again within the second it
-//! was read would hide behind `at`. Ids therefore enter `at` only once their second is older than
-//! the settle time; until then the instant is re-read, which the store's upsert absorbs.
+//! was read would hide behind `at`. Ids therefore enter `at` only if their second was older than
+//! the settle time when the walk began; otherwise the instant is re-read, which the store's upsert
+//! absorbs.
 //!
 //! A walk cut short (an error or the page budget) stores `resume`: the page to read again (its URL
 //! without the token), the ids of that page already done, and the newest instant the walk had
@@ -40,6 +41,9 @@ pub(crate) struct Resume {
     pub newest: i64,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub newest_ids: BTreeSet<String>,
+    /// When the walk read its first page (Unix seconds): what it read can only be as fresh as that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<i64>,
 }
 
 impl Watermark {
@@ -87,9 +91,10 @@ impl Newest {
         }
     }
 
-    /// The watermark after a finished walk from `old`: the newest instant read, with its ids only
-    /// once the instant has settled (see the module comment).
-    pub fn finish(self, old: &Watermark, now: DateTime<Utc>, settle: Duration) -> Watermark {
+    /// The watermark after a finished walk from `old` that began at `started`: the newest instant
+    /// read, with its ids only if that instant had settled when the walk began (see the module
+    /// comment; a later item change within that second could only have been missed).
+    pub fn finish(self, old: &Watermark, started: DateTime<Utc>, settle: Duration) -> Watermark {
         let (since, mut at) = match self.time {
             Some(time) if time > old.since => (time, self.ids),
             Some(time) if time == old.since => {
@@ -97,14 +102,20 @@ impl Newest {
             }
             _ => (old.since, old.at.clone()),
         };
-        if since > (now - settle).timestamp() {
+        if since > (started - settle).timestamp() {
             at.clear();
         }
         Watermark { since, at, resume: None }
     }
 
     /// The watermark of a walk suspended before `url`, with `done` items of that page read.
-    pub fn suspend(self, old: &Watermark, url: String, done: BTreeSet<String>) -> Watermark {
+    pub fn suspend(
+        self,
+        old: &Watermark,
+        url: String,
+        done: BTreeSet<String>,
+        started: DateTime<Utc>,
+    ) -> Watermark {
         Watermark {
             since: old.since,
             at: old.at.clone(),
@@ -113,6 +124,7 @@ impl Newest {
                 done,
                 newest: self.time.unwrap_or(old.since),
                 newest_ids: self.ids,
+                started: Some(started.timestamp()),
             }),
         }
     }
@@ -165,7 +177,8 @@ mod tests {
         let mut newest = Newest::default();
         newest.see(1_699_999_000, "b");
         let done = BTreeSet::from(["p1".to_owned()]);
-        let suspended = newest.clone().suspend(&old, "http://h/v1.0/1/feed?until=5".into(), done);
+        let suspended =
+            newest.clone().suspend(&old, "http://h/v1.0/1/feed?until=5".into(), done, now());
         assert_eq!(suspended.since, old.since);
         let resume = suspended.resume.clone().unwrap();
         assert_eq!(Newest::from_resume(&resume), newest);

@@ -5,7 +5,7 @@
 use crate::connector::FacebookConnector;
 use crate::cursor::{Newest, Watermark};
 use crate::http::{follow, without_token};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use reqwest::Url;
 use std::collections::{BTreeSet, HashSet};
 use trellis_core::{ConnectorError, CursorUpdate, PollRequest, StreamPoll};
@@ -24,6 +24,8 @@ pub(crate) struct Walk<'a> {
     seen: HashSet<String>,
     pub requests: u32,
     pub poll: StreamPoll,
+    /// When the walk (or the walk it resumes) began.
+    started: DateTime<Utc>,
 }
 
 impl<'a> Walk<'a> {
@@ -35,6 +37,12 @@ impl<'a> Walk<'a> {
         first_page: impl FnOnce(i64) -> Result<Url, ConnectorError>,
     ) -> Result<Self, ConnectorError> {
         let watermark = connector.watermark(request, stream);
+        let started = watermark
+            .resume
+            .as_ref()
+            .and_then(|resume| resume.started)
+            .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+            .unwrap_or_else(Utc::now);
         let (url, done, newest) = match &watermark.resume {
             Some(resume) => (
                 follow(&request.access.base_url, &resume.url)?,
@@ -54,6 +62,7 @@ impl<'a> Walk<'a> {
             seen: HashSet::new(),
             requests: 0,
             poll: StreamPoll::default(),
+            started,
         })
     }
 
@@ -80,7 +89,7 @@ impl<'a> Walk<'a> {
     /// The walk reached the end of what is new.
     pub fn finish(mut self) -> StreamPoll {
         let config = &self.connector.config;
-        let next = self.newest.clone().finish(&self.watermark, Utc::now(), config.settle);
+        let next = self.newest.clone().finish(&self.watermark, self.started, config.settle);
         self.commit(next);
         self.poll
     }
@@ -91,6 +100,7 @@ impl<'a> Walk<'a> {
             &self.watermark,
             without_token(&self.url),
             self.done.clone(),
+            self.started,
         );
         self.commit(next);
         self.poll.more = true;
