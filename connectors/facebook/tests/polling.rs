@@ -256,6 +256,27 @@ async fn messenger_polls_read_new_messages_down_to_the_watermark() {
 }
 
 #[tokio::test]
+async fn a_short_page_with_a_next_link_is_not_the_end() {
+    let sim = simulator(SimulatorConfig::default()).await;
+    let (visible, hidden) = (sim.add_person("Ana Souza"), sim.add_person("Age Gated"));
+    sim.restrict_person(&hidden);
+    let start = Utc::now() - Duration::hours(1);
+    let mut expected = Vec::new();
+    for n in 0..30 {
+        // Newest first, the first page of ten is all hidden posts, the others half.
+        let author = if n >= 20 || n % 2 == 0 { &hidden } else { &visible };
+        let id = sim.post_as(author, &format!("post {n}"), start + Duration::seconds(n)).unwrap();
+        if author == &visible {
+            expected.push(id);
+        }
+    }
+    let fb = connector_with(FacebookConfig { page_size: 10, ..config() });
+    let poll = fb.poll_stream(&request(&sim, &HashMap::new()), FEED).await.unwrap();
+    assert_eq!(ids(&poll), sorted(expected));
+    assert_eq!(sim.requests().len(), 3, "an empty first page and two short ones, then no next");
+}
+
+#[tokio::test]
 async fn a_poll_cut_by_the_request_budget_resumes_exactly_where_it_stopped() {
     let sim = simulator(SimulatorConfig::default()).await;
     let generated = sim.generate(&only(55, 0, 0));

@@ -165,6 +165,11 @@ impl Simulator {
         inner.world.add_comment(post_id, parent, author, text.to_owned(), at)
     }
 
+    /// Hides a person's posts from the Page token; the feed then answers short pages.
+    pub fn restrict_person(&self, person_id: &str) {
+        self.shared.lock().world.restricted.insert(person_id.to_owned());
+    }
+
     /// Edits a comment's text, as its author would.
     pub fn edit_comment(&self, id: &str, text: &str) -> bool {
         let text = text.to_owned();

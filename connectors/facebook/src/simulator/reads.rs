@@ -30,9 +30,12 @@ pub(crate) fn feed(shared: &Shared, call: &Call, node: &str) -> GraphResult {
         .collect();
     let size = limit(call);
     let fields = call.param("fields").unwrap_or("id,message,created_time");
-    let data: Vec<Value> = posts
+    // Posts the token may not see still take their place in a page, as on Facebook: a page can
+    // come back short (even empty) with more behind it.
+    let taken = &posts[..posts.len().min(size)];
+    let data: Vec<Value> = taken
         .iter()
-        .take(size)
+        .filter(|post| post.post.from.as_ref().is_none_or(|from| !world.restricted.contains(&from.id)))
         .map(|post| {
             let mut value = json!(post.post);
             let total = world.post_comments.get(&post.post.id).map_or(0, |ids| {
@@ -43,7 +46,7 @@ pub(crate) fn feed(shared: &Shared, call: &Call, node: &str) -> GraphResult {
         })
         .collect();
     let mut paging = Map::new();
-    if let (Some(first), Some(last)) = (posts.first(), posts.get(data.len().saturating_sub(1))) {
+    if let (Some(first), Some(last)) = (taken.first(), taken.last()) {
         let mut common = vec![("fields", fields.to_owned()), ("limit", size.to_string())];
         common.push(("access_token", call.token.clone()));
         let mut previous = common.clone();
@@ -51,7 +54,7 @@ pub(crate) fn feed(shared: &Shared, call: &Call, node: &str) -> GraphResult {
         previous.push(("__previous", "1".to_owned()));
         paging
             .insert("previous".into(), link(&call.base, &format!("{node}/feed"), &previous).into());
-        if posts.len() > data.len() {
+        if posts.len() > taken.len() {
             let mut next = common;
             if let Some(since) = since {
                 next.push(("since", since.to_string()));

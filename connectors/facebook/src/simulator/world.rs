@@ -50,6 +50,8 @@ pub(crate) struct World {
     pub messages: HashMap<String, MessageState>,
     /// When each person last wrote to the Page: the start of the 24-hour messaging window.
     pub last_inbound: HashMap<String, DateTime<Utc>>,
+    /// People whose posts the Page token may not see (age-gated or blocked profiles).
+    pub restricted: std::collections::HashSet<String>,
     /// The latest time anything happened; new content never predates it.
     pub clock: DateTime<Utc>,
     next_id: u64,
@@ -68,6 +70,7 @@ impl World {
             conversation_of: HashMap::new(),
             messages: HashMap::new(),
             last_inbound: HashMap::new(),
+            restricted: std::collections::HashSet::new(),
             clock: DateTime::<Utc>::MIN_UTC,
             next_id: 1_000,
         }
