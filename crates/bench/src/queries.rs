@@ -158,6 +158,20 @@ pub fn query_mix(frequent_author: &str) -> Vec<BenchQuery> {
             true,
         ),
         q("emoji", "🔥".into(), QuerySpec { terms: terms(&["🔥"]), ..Default::default() }, false),
+        // Needles: what agents type most when a customer writes back, an order number or a rare
+        // word pair. Few or no messages match, so nothing lets a scan stop early.
+        q(
+            "order_lookup",
+            "4821937".into(),
+            QuerySpec { terms: terms(&["4821937"]), ..Default::default() },
+            false,
+        ),
+        q(
+            "rare_words",
+            "downgrade tax".into(),
+            QuerySpec { terms: terms(&["downgrade", "tax"]), ..Default::default() },
+            false,
+        ),
     ]
 }
 
