@@ -4,8 +4,10 @@
 use crate::wire::Problem;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::header::HeaderMap;
-use reqwest::{RequestBuilder, StatusCode, Url};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
+pub(crate) use trellis_connector_kit::http::endpoint;
+use trellis_connector_kit::http::{exchange, header_value, RawAnswer};
 use trellis_core::{ConnectorError, RateLimit};
 
 /// How long to stay away after a 429 that states no reset: one X rate-limit window is 15 minutes,
@@ -20,27 +22,10 @@ pub(crate) struct Answer {
     pub body: Vec<u8>,
 }
 
-/// Joins `segments` (percent-encoded) onto the account's base URL, keeping any path prefix a proxy
-/// puts in front of the API.
-pub(crate) fn endpoint(base_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
-    let mut url = Url::parse(base_url).map_err(|error| {
-        ConnectorError::Misconfigured(format!("base url {base_url:?}: {error}"))
-    })?;
-    url.path_segments_mut()
-        .map_err(|()| {
-            ConnectorError::Misconfigured(format!("base url {base_url:?} cannot have a path"))
-        })?
-        .pop_if_empty()
-        .extend(segments);
-    Ok(url)
-}
-
 /// Sends a request with the bearer token and reads the whole body, mapping every failure.
 pub(crate) async fn send(request: RequestBuilder, token: &str) -> Result<Answer, ConnectorError> {
-    let response = request.bearer_auth(token).send().await.map_err(transport_error)?;
-    let status = response.status();
-    let rate_limit = rate_limit(response.headers(), Utc::now());
-    let body = response.bytes().await.map_err(transport_error)?.to_vec();
+    let RawAnswer { status, headers, body } = exchange(request.bearer_auth(token)).await?;
+    let rate_limit = rate_limit(&headers, Utc::now());
     if status.is_success() {
         return Ok(Answer { status, rate_limit, body });
     }
@@ -61,39 +46,15 @@ pub(crate) async fn send(request: RequestBuilder, token: &str) -> Result<Answer,
     })
 }
 
-/// Parses a successful body. A body cut short (the connection dropped mid-answer) is transient; a
-/// complete body of the wrong shape is malformed.
+/// Parses a successful body; see [`trellis_connector_kit::http::decode`].
 pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, ConnectorError> {
-    serde_json::from_slice(&answer.body).map_err(|error| {
-        let trimmed = answer.body.trim_ascii_end();
-        let complete = trimmed.ends_with(b"}") || trimmed.ends_with(b"]");
-        if error.is_eof() || !complete {
-            ConnectorError::Transient { reason: format!("truncated body: {error}") }
-        } else {
-            ConnectorError::Malformed { reason: error.to_string() }
-        }
-    })
-}
-
-fn transport_error(error: reqwest::Error) -> ConnectorError {
-    let what = if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "body interrupted"
-    } else {
-        "request failed"
-    };
-    ConnectorError::Transient { reason: format!("{what}: {error}") }
+    trellis_connector_kit::http::decode(&answer.body)
 }
 
 /// Reads `x-rate-limit-*` (reset in Unix seconds) and `retry-after` (seconds). A 429's reset
 /// doubles as its retry time.
 pub(crate) fn rate_limit(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
-    let number = |name: &str| -> Option<i64> {
-        headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok()
-    };
+    let number = |name: &str| header_value::<i64>(headers, name);
     let count = |name: &str| number(name).and_then(|value| u32::try_from(value).ok());
     RateLimit {
         limit: count("x-rate-limit-limit"),
@@ -133,12 +94,5 @@ mod tests {
         assert!(matches!(cut, Err(ConnectorError::Transient { .. })), "{cut:?}");
         let wrong = decode::<crate::wire::Page>(&answer(r#"{"meta":{"result_count":"many"}}"#));
         assert!(matches!(wrong, Err(ConnectorError::Malformed { .. })), "{wrong:?}");
-    }
-
-    #[test]
-    fn endpoints_keep_a_proxy_prefix_and_encode_ids() {
-        let url = endpoint("http://proxy.local/x-api/", &["2", "tweets", "1/2"]).unwrap();
-        assert_eq!(url.as_str(), "http://proxy.local/x-api/2/tweets/1%2F2");
-        assert!(matches!(endpoint("not a url", &["2"]), Err(ConnectorError::Misconfigured(_))));
     }
 }

@@ -1,18 +1,16 @@
 //! Fault mode: with a configured probability a request meets one of the failures real platforms
 //! produce, so connectors are tested against them rather than against a perfect server.
 
+use super::handle::Inner;
 use super::routes::{problem, rate_headers};
 use super::Shared;
-use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::Utc;
 use rand::seq::SliceRandom;
-use rand::Rng;
-use std::collections::BTreeMap;
-use std::time::Duration;
+use trellis_connector_kit::faults::{self, CachedAnswer, Effect};
 
 /// One kind of failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,45 +43,17 @@ impl FaultKind {
     ];
 }
 
-/// Which faults to inject and how often.
-#[derive(Debug, Clone)]
-pub struct FaultConfig {
-    /// Chance per request, 0.0 (off) to 1.0. Only reads (`GET`) are faulted: a faulted write
-    /// would leave tests unable to tell what the platform did.
-    pub probability: f64,
-    pub kinds: Vec<FaultKind>,
-    pub slow_delay: Duration,
-}
-
-impl Default for FaultConfig {
-    fn default() -> Self {
-        Self {
-            probability: 0.0,
-            kinds: FaultKind::ALL.to_vec(),
-            slow_delay: Duration::from_secs(30),
-        }
+impl faults::Kind for FaultKind {
+    fn all() -> &'static [Self] {
+        &Self::ALL
     }
 }
+
+/// Which faults to inject and how often.
+pub type FaultConfig = faults::FaultConfig<FaultKind>;
 
 /// How many requests were served and which faults they met.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FaultStats {
-    pub requests: u64,
-    pub injected: BTreeMap<FaultKind, u64>,
-}
-
-impl FaultStats {
-    pub fn total_injected(&self) -> u64 {
-        self.injected.values().sum()
-    }
-}
-
-/// A page as served, to replay.
-#[derive(Debug, Clone)]
-pub(crate) struct CachedAnswer {
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
+pub type FaultStats = faults::FaultStats<FaultKind>;
 
 /// Middleware: maybe injects a fault, and remembers pages for the duplicate-page fault.
 pub(crate) async fn inject(State(shared): State<Shared>, request: Request, next: Next) -> Response {
@@ -99,30 +69,30 @@ pub(crate) async fn inject(State(shared): State<Shared>, request: Request, next:
     let is_read = request.method() == Method::GET;
     let (fault, slow_delay, cached) = {
         let mut inner = shared.lock();
-        inner.stats.requests += 1;
-        let probability = inner.faults.probability.clamp(0.0, 1.0);
-        let kinds = inner.faults.kinds.clone();
-        let roll: f64 = inner.rng.gen();
-        let fault = if is_read && roll < probability {
-            kinds.choose(&mut inner.rng).copied()
-        } else {
-            None
-        };
-        let cached = inner.last_pages.get(&page_key).cloned();
+        let Inner { faults: config, stats, rng, last_pages, grants, .. } = &mut *inner;
+        stats.requests += 1;
+        let fault = faults::roll(config, is_read, rng);
+        let cached = last_pages.get(&page_key).cloned();
         // A duplicate needs an earlier page to repeat; without one the request goes through clean.
         let fault = fault.filter(|kind| *kind != FaultKind::DuplicatePage || cached.is_some());
         if let Some(kind) = fault {
-            *inner.stats.injected.entry(kind).or_default() += 1;
+            stats.count(kind);
             if kind == FaultKind::ExpiredToken {
-                let token = page_key.0.strip_prefix("Bearer ").unwrap_or_default().to_owned();
-                inner.grants.expire(&token);
+                let token = page_key.0.strip_prefix("Bearer ").unwrap_or_default();
+                grants.expire(token);
             }
         }
-        (fault, inner.faults.slow_delay, cached)
+        (fault, config.slow_delay, cached)
     };
-    match fault {
-        None if is_read => remember(&shared, page_key, next.run(request).await).await,
-        None => next.run(request).await,
+    let effect = match fault {
+        None if is_read => {
+            let (response, cached) = CachedAnswer::capture(next.run(request).await).await;
+            if let Some(cached) = cached {
+                shared.lock().last_pages.insert(page_key, cached);
+            }
+            return response;
+        }
+        None => return next.run(request).await,
         Some(FaultKind::RateLimited) => {
             let mut response = problem(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -133,64 +103,27 @@ pub(crate) async fn inject(State(shared): State<Shared>, request: Request, next:
             // Unix-second resolution: the next whole second after now plus one.
             let reset = Utc::now() + chrono::Duration::seconds(1);
             rate_headers(&mut response, 300, 0, reset);
-            response
+            Effect::Answer(response)
         }
-        Some(FaultKind::ServerError) => problem(
+        Some(FaultKind::ServerError) => Effect::Answer(problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
             "Service Unavailable",
             "about:blank",
-        ),
-        Some(FaultKind::ExpiredToken) => {
-            problem(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized", "about:blank")
-        }
-        Some(FaultKind::Slow) => {
-            tokio::time::sleep(slow_delay).await;
-            next.run(request).await
-        }
+        )),
+        Some(FaultKind::ExpiredToken) => Effect::Answer(problem(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Unauthorized",
+            "about:blank",
+        )),
+        Some(FaultKind::Slow) => Effect::Delay(slow_delay),
         Some(FaultKind::DuplicatePage) => match cached {
-            Some(cached) => {
-                let mut response = Response::new(Body::from(cached.body));
-                *response.headers_mut() = cached.headers;
-                response
-            }
-            None => next.run(request).await,
+            Some(cached) => Effect::Replay(cached),
+            None => return next.run(request).await,
         },
-        Some(FaultKind::TruncatedJson) => {
-            let (mut parts, body) = next.run(request).await.into_parts();
-            let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            parts.headers.remove(header::CONTENT_LENGTH);
-            let cut = bytes.len() / 2;
-            Response::from_parts(parts, Body::from(bytes.slice(..cut)))
-        }
-        Some(FaultKind::ReorderedPage) => {
-            let (mut parts, body) = next.run(request).await.into_parts();
-            let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            if let Some(items) = value.get_mut("data").and_then(serde_json::Value::as_array_mut) {
-                let mut inner = shared.lock();
-                items.shuffle(&mut inner.rng);
-            }
-            parts.headers.remove(header::CONTENT_LENGTH);
-            let body =
-                if value.is_null() { bytes.to_vec() } else { value.to_string().into_bytes() };
-            Response::from_parts(parts, Body::from(body))
-        }
-    }
-}
-
-/// Keeps a successful read's answer for the duplicate-page fault, and passes it on.
-async fn remember(shared: &Shared, key: (String, String), response: Response) -> Response {
-    if !response.status().is_success() {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-        return Response::from_parts(parts, Body::empty());
+        Some(FaultKind::TruncatedJson) => Effect::Truncate,
+        Some(FaultKind::ReorderedPage) => Effect::Reorder(&["data"]),
     };
-    shared
-        .lock()
-        .last_pages
-        .insert(key, CachedAnswer { headers: parts.headers.clone(), body: bytes.to_vec() });
-    Response::from_parts(parts, Body::from(bytes))
+    faults::apply(effect, request, next, |items| items.shuffle(&mut shared.lock().rng)).await
 }

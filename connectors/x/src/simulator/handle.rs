@@ -2,7 +2,6 @@
 
 use super::faults::{FaultConfig, FaultStats};
 use super::oauth::Grants;
-use super::record::RecordedRequest;
 use super::routes::{self, Limits, Window};
 use super::traffic::{self, GeneratedTraffic, TrafficSpec};
 use super::world::World;
@@ -14,8 +13,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use trellis_connector_kit::record::{RecordedRequest, RequestLog};
+use trellis_connector_kit::serve::Served;
 
 /// How a simulator starts.
 #[derive(Debug, Clone)]
@@ -54,14 +53,13 @@ impl Default for SimulatorConfig {
 pub(crate) struct Inner {
     pub world: World,
     pub grants: Grants,
-    pub requests: Vec<RecordedRequest>,
     pub windows: HashMap<(String, &'static str), Window>,
     pub limits: Limits,
     pub faults: FaultConfig,
     pub stats: FaultStats,
     pub rng: StdRng,
     /// The last page served per (authorization, path), replayed by the duplicate-page fault.
-    pub last_pages: HashMap<(String, String), super::faults::CachedAnswer>,
+    pub last_pages: HashMap<(String, String), trellis_connector_kit::faults::CachedAnswer>,
     /// The subscribed webhook's delivery queue.
     pub webhook: Option<webhooks::Deliveries>,
 }
@@ -100,11 +98,10 @@ impl Inner {
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     shared: Shared,
-    addr: SocketAddr,
+    requests: RequestLog,
     account_id: String,
-    /// Flipped to `true` to stop the server and every trickle.
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    /// The server, and the trickle and webhook tasks that stop with it.
+    served: Served,
 }
 
 impl Simulator {
@@ -115,7 +112,6 @@ impl Simulator {
 
     /// Serves on an already bound listener.
     pub fn serve(listener: TcpListener, config: SimulatorConfig) -> std::io::Result<Self> {
-        let addr = listener.local_addr()?;
         let account_id = "1590000000000000001".to_owned();
         let brand = User {
             id: account_id.clone(),
@@ -135,7 +131,6 @@ impl Simulator {
         let shared = Shared(Arc::new(Mutex::new(Inner {
             world: World::new(brand),
             grants,
-            requests: Vec::new(),
             windows: HashMap::new(),
             limits: config.limits,
             faults: config.faults,
@@ -144,24 +139,14 @@ impl Simulator {
             last_pages: HashMap::new(),
             webhook: None,
         })));
-        let app = routes::router(shared.clone());
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-                // Either an explicit stop or the handle being dropped ends the server.
-                let _ = stopped.wait_for(|stop| *stop).await;
-            });
-            if let Err(error) = server.await {
-                tracing::error!(%error, "x simulator stopped with an error");
-            }
-        });
-        tracing::info!(%addr, "x simulator listening");
-        Ok(Self { shared, addr, account_id, stop, tasks: vec![task] })
+        let requests = RequestLog::default();
+        let served = Served::on(listener, routes::router(shared.clone(), requests.clone()), "x")?;
+        Ok(Self { shared, requests, account_id, served })
     }
 
     /// The API base URL to configure an account with.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.served.base_url()
     }
 
     /// The brand account's X user id.
@@ -192,8 +177,8 @@ impl Simulator {
         webhooks::crc_check(&client, url, consumer_secret, &crc_token).await?;
         let (queue, deliveries) = tokio::sync::mpsc::unbounded_channel();
         self.shared.lock().webhook = Some(queue);
-        let stopped = self.stop.subscribe();
-        self.tasks.push(webhooks::spawn_deliveries(
+        let stopped = self.served.stop_signal();
+        self.served.track(webhooks::spawn_deliveries(
             client,
             url.to_owned(),
             consumer_secret.to_owned(),
@@ -224,12 +209,12 @@ impl Simulator {
 
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.clone()
+        self.requests.snapshot()
     }
 
     /// Forgets the recorded requests, to assert on what comes next.
     pub fn clear_requests(&self) {
-        self.shared.lock().requests.clear();
+        self.requests.clear();
     }
 
     pub fn set_faults(&self, faults: FaultConfig) {
@@ -271,9 +256,9 @@ impl Simulator {
     /// the simulator.
     pub fn start_trickle(&mut self, every: std::time::Duration, spec: TrafficSpec) {
         let shared = self.shared.clone();
-        let mut stopped = self.stop.subscribe();
+        let mut stopped = self.served.stop_signal();
         let span = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::seconds(1));
-        self.tasks.push(tokio::spawn(async move {
+        self.served.spawn(async move {
             let mut ticks = tokio::time::interval(every);
             ticks.tick().await;
             loop {
@@ -287,22 +272,11 @@ impl Simulator {
                     }
                 }
             }
-        }));
+        });
     }
 
     /// Stops serving and waits for the server and trickle tasks to end.
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        for task in std::mem::take(&mut self.tasks) {
-            if let Err(error) = task.await {
-                tracing::error!(%error, "x simulator task failed");
-            }
-        }
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

@@ -165,7 +165,7 @@ fn client_ok(grants: &Grants, headers: &HeaderMap, form: &HashMap<String, String
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let form: HashMap<String, String> =
-        super::record::url_pairs(&String::from_utf8_lossy(&body)).collect();
+        trellis_connector_kit::record::url_pairs(&String::from_utf8_lossy(&body)).collect();
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let mut inner = shared.lock();
     if !client_ok(&inner.grants, &headers, &form) {
@@ -216,7 +216,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
 
 async fn revoke(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let form: HashMap<String, String> =
-        super::record::url_pairs(&String::from_utf8_lossy(&body)).collect();
+        trellis_connector_kit::record::url_pairs(&String::from_utf8_lossy(&body)).collect();
     let mut inner = shared.lock();
     if !client_ok(&inner.grants, &headers, &form) {
         return oauth_error(

@@ -2,7 +2,6 @@
 //! rate-limit windows. The endpoints themselves are in `reads` and `writes`.
 
 use super::faults::inject;
-use super::record::record;
 use super::{oauth, reads, writes, Shared};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::from_fn_with_state;
@@ -12,6 +11,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::time::Duration;
+use trellis_connector_kit::record::{record, RequestLog};
 
 /// Requests allowed per token and endpoint in each window (X's user-context limits by default).
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +43,7 @@ pub(crate) struct Window {
     pub used: u32,
 }
 
-pub(crate) fn router(shared: Shared) -> Router {
+pub(crate) fn router(shared: Shared, log: RequestLog) -> Router {
     Router::new()
         .route("/2/users/me", get(reads::me))
         .route("/2/users/{id}/mentions", get(reads::mentions))
@@ -55,7 +55,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/2/dm_conversations/{conversation}/messages", post(writes::dm_in))
         .merge(oauth::router())
         .layer(from_fn_with_state(shared.clone(), inject))
-        .layer(from_fn_with_state(shared.clone(), record))
+        .layer(from_fn_with_state(log, record))
         .with_state(shared)
 }
 
