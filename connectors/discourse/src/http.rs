@@ -5,8 +5,10 @@ use crate::auth::ApiAuth;
 use crate::wire::ErrorBody;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::header::HeaderMap;
-use reqwest::{RequestBuilder, StatusCode, Url};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
+pub(crate) use trellis_connector_kit::http::endpoint;
+use trellis_connector_kit::http::{exchange, header_value, RawAnswer};
 use trellis_core::{AccountAccess, ConnectorError, RateLimit};
 
 /// How long to stay away after a 429 that names no wait: Discourse's limiters count per minute.
@@ -28,21 +30,6 @@ pub(crate) struct Answer {
     pub body: Vec<u8>,
 }
 
-/// Joins `segments` (percent-encoded) onto the account's base URL, keeping a sub-folder install's
-/// prefix (`https://example.com/forum`).
-pub(crate) fn endpoint(base_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
-    let mut url = Url::parse(base_url).map_err(|error| {
-        ConnectorError::Misconfigured(format!("base url {base_url:?}: {error}"))
-    })?;
-    url.path_segments_mut()
-        .map_err(|()| {
-            ConnectorError::Misconfigured(format!("base url {base_url:?} cannot have a path"))
-        })?
-        .pop_if_empty()
-        .extend(segments);
-    Ok(url)
-}
-
 /// Sends a request with the account's key headers and reads the whole body, mapping failures.
 pub(crate) async fn send(
     request: RequestBuilder,
@@ -54,10 +41,7 @@ pub(crate) async fn send(
     for (name, value) in auth.headers(&access.platform_account_id) {
         request = request.header(name, value);
     }
-    let response = request.send().await.map_err(transport_error)?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(transport_error)?.to_vec();
+    let RawAnswer { status, headers, body } = exchange(request).await?;
     if status.is_success() {
         return Ok(Answer { rate_limit: rate_limit(&headers, None, Utc::now()), body });
     }
@@ -101,32 +85,9 @@ fn names_the_key(reason: &str) -> bool {
     reason.contains("api") && reason.contains("key")
 }
 
-/// Parses a successful body. A body cut short is transient; a complete one of the wrong shape is
-/// malformed.
+/// Parses a successful body; see [`trellis_connector_kit::http::decode`].
 pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, ConnectorError> {
-    serde_json::from_slice(&answer.body).map_err(|error| {
-        let trimmed = answer.body.trim_ascii_end();
-        let complete = trimmed.ends_with(b"}") || trimmed.ends_with(b"]");
-        if error.is_eof() || !complete {
-            ConnectorError::Transient { reason: format!("truncated body: {error}") }
-        } else {
-            ConnectorError::Malformed { reason: error.to_string() }
-        }
-    })
-}
-
-fn transport_error(error: reqwest::Error) -> ConnectorError {
-    let what = if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "body interrupted"
-    } else {
-        "request failed"
-    };
-    // Without the url: it can carry nothing secret today, but a proxy prefix might.
-    ConnectorError::Transient { reason: format!("{what}: {}", error.without_url()) }
+    trellis_connector_kit::http::decode(&answer.body)
 }
 
 /// Discourse states no budget on success; a 429 says when to come back in `Retry-After`
@@ -136,10 +97,7 @@ pub(crate) fn rate_limit(
     wait_seconds: Option<f64>,
     now: DateTime<Utc>,
 ) -> RateLimit {
-    let header = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<f64>().ok());
+    let header = header_value::<f64>(headers, reqwest::header::RETRY_AFTER.as_str());
     let wait = match (header, wait_seconds) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -209,14 +167,5 @@ mod tests {
         let error =
             error_for(StatusCode::BAD_GATEWAY, &headers, b"<html>502</html>", Purpose::Read, at(0));
         assert!(matches!(error, ConnectorError::Transient { .. }));
-    }
-
-    #[test]
-    fn endpoints_keep_a_subfolder_prefix() {
-        let url = endpoint("https://example.com/forum/", &["t", "42.json"]);
-        assert_eq!(
-            url.map(|u| u.to_string()).ok().as_deref(),
-            Some("https://example.com/forum/t/42.json")
-        );
     }
 }

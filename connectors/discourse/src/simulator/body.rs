@@ -1,9 +1,9 @@
 //! Request bodies as Discourse accepts them: JSON, form-encoded or multipart, read into one flat
 //! map of fields (`target_recipients[]`-style repeats joined by commas).
 
-use super::record::url_pairs;
 use axum::http::{header, HeaderMap};
 use std::collections::BTreeMap;
+use trellis_connector_kit::record::url_pairs;
 
 pub(crate) fn fields(headers: &HeaderMap, body: &[u8]) -> BTreeMap<String, String> {
     let content_type = headers

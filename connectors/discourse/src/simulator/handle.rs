@@ -1,7 +1,6 @@
 //! Starting, inspecting and stopping a simulator.
 
-use super::faults::{CachedAnswer, FaultConfig, FaultStats};
-use super::record::RecordedRequest;
+use super::faults::{FaultConfig, FaultStats};
 use super::routes::{self, Limits, Window};
 use super::traffic::{self, GeneratedTraffic, TrafficSpec};
 use super::world::World;
@@ -13,8 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use trellis_connector_kit::faults::CachedAnswer;
+use trellis_connector_kit::record::{RecordedRequest, RequestLog};
+use trellis_connector_kit::serve::Served;
 
 /// How a simulator starts.
 #[derive(Debug, Clone)]
@@ -48,7 +48,6 @@ pub(crate) struct Inner {
     pub admin_keys: HashSet<String>,
     /// User API key → (client id, username).
     pub user_keys: HashMap<String, (String, String)>,
-    pub requests: Vec<RecordedRequest>,
     pub windows: HashMap<String, Window>,
     pub limits: Limits,
     pub faults: FaultConfig,
@@ -61,10 +60,9 @@ pub(crate) struct Inner {
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     shared: Shared,
-    addr: SocketAddr,
+    requests: RequestLog,
     username: String,
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    served: Served,
 }
 
 impl Simulator {
@@ -75,14 +73,12 @@ impl Simulator {
 
     /// Serves on an already bound listener.
     pub fn serve(listener: TcpListener, config: SimulatorConfig) -> std::io::Result<Self> {
-        let addr = listener.local_addr()?;
         let mut world = World::new();
         world.add_user(&config.account_username, &config.account_name, 4);
         let shared = Shared(Arc::new(Mutex::new(Inner {
             world,
             admin_keys: HashSet::from([config.api_key.clone()]),
             user_keys: HashMap::new(),
-            requests: Vec::new(),
             windows: HashMap::new(),
             limits: config.limits,
             faults: config.faults,
@@ -90,23 +86,15 @@ impl Simulator {
             rng: StdRng::seed_from_u64(config.seed),
             last_pages: HashMap::new(),
         })));
-        let app = routes::router(shared.clone());
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            });
-            if let Err(error) = server.await {
-                tracing::error!(%error, "discourse simulator stopped with an error");
-            }
-        });
-        tracing::info!(%addr, "discourse simulator listening");
-        Ok(Self { shared, addr, username: config.account_username, stop, task: Some(task) })
+        let requests = RequestLog::default();
+        let app = routes::router(shared.clone(), requests.clone());
+        let served = Served::on(listener, app, "discourse")?;
+        Ok(Self { shared, requests, username: config.account_username, served })
     }
 
     /// The forum's base URL to configure an account with.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.served.base_url()
     }
 
     /// The brand account's username (`Api-Username`, the platform account id).
@@ -225,11 +213,11 @@ impl Simulator {
 
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.clone()
+        self.requests.snapshot()
     }
 
     pub fn clear_requests(&self) {
-        self.shared.lock().requests.clear();
+        self.requests.clear();
     }
 
     pub fn set_faults(&self, faults: FaultConfig) {
@@ -241,18 +229,7 @@ impl Simulator {
     }
 
     /// Stops serving and waits for the server to end.
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            if let Err(error) = task.await {
-                tracing::error!(%error, "discourse simulator task failed");
-            }
-        }
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

@@ -16,7 +16,6 @@ mod body;
 mod faults;
 mod handle;
 mod reads;
-mod record;
 mod routes;
 mod traffic;
 mod world;
@@ -24,9 +23,9 @@ mod writes;
 
 pub use faults::{FaultConfig, FaultKind, FaultStats};
 pub use handle::{Simulator, SimulatorConfig};
-pub use record::RecordedRequest;
 pub use routes::Limits;
 pub use traffic::{GeneratedTraffic, TrafficSpec};
+pub use trellis_connector_kit::record::RecordedRequest;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

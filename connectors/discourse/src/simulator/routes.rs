@@ -2,7 +2,6 @@
 //! rate limiter. The endpoints themselves are in `reads` and `writes`.
 
 use super::faults::inject;
-use super::record::record;
 use super::{reads, writes, Shared};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::from_fn_with_state;
@@ -12,6 +11,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::time::Duration;
+use trellis_connector_kit::record::{record, RequestLog};
 
 /// The admin API key limiter. Discourse's default of 60 requests a minute per key is
 /// **unconfirmed**, hence configurable.
@@ -34,7 +34,7 @@ pub(crate) struct Window {
     pub used: u32,
 }
 
-pub(crate) fn router(shared: Shared) -> Router {
+pub(crate) fn router(shared: Shared, log: RequestLog) -> Router {
     Router::new()
         .route("/posts.json", get(reads::latest_posts).post(writes::create_post))
         .route("/private-posts.json", get(reads::private_posts))
@@ -44,7 +44,7 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/session/current.json", get(reads::current_session))
         .route("/post_actions.json", post(writes::post_action))
         .layer(from_fn_with_state(shared.clone(), inject))
-        .layer(from_fn_with_state(shared.clone(), record))
+        .layer(from_fn_with_state(log, record))
         .with_state(shared)
 }
 

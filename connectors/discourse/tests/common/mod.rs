@@ -1,11 +1,13 @@
 //! Shared set-up: a simulator on a free port and a connector pointed at it.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::time::Duration;
 use trellis_connector_discourse::simulator::{Simulator, SimulatorConfig};
 use trellis_connector_discourse::{DiscourseConfig, DiscourseConnector};
-use trellis_core::{AccountAccess, AccountId, Credentials, PollRequest, StreamPoll};
+use trellis_connector_kit::testing;
+pub use trellis_connector_kit::testing::commit;
+use trellis_core::{AccountAccess, PollRequest, StreamPoll};
 
 pub async fn simulator(config: SimulatorConfig) -> Simulator {
     Simulator::start("127.0.0.1:0".parse().unwrap(), config).await.unwrap()
@@ -23,25 +25,13 @@ pub fn connector_with(config: DiscourseConfig) -> DiscourseConnector {
 }
 
 pub fn access(simulator: &Simulator, key: &str) -> AccountAccess {
-    AccountAccess {
-        account_id: AccountId(1),
-        platform_account_id: simulator.username().to_owned(),
-        base_url: simulator.base_url(),
-        credentials: Credentials { access_token: key.to_owned() },
-    }
+    testing::access(simulator.base_url(), simulator.username(), key)
 }
 
 pub fn request(simulator: &Simulator, cursors: &HashMap<String, String>) -> PollRequest {
     PollRequest {
         access: access(simulator, &SimulatorConfig::default().api_key),
         cursors: cursors.clone(),
-    }
-}
-
-/// Saves a poll's cursors as the store would, beside its messages.
-pub fn commit(cursors: &mut HashMap<String, String>, poll: &StreamPoll) {
-    for cursor in &poll.cursors {
-        cursors.insert(cursor.stream.clone(), cursor.value.clone());
     }
 }
 
