@@ -1,5 +1,6 @@
 //! Ingest throughput check: `cargo test -p trellis-store --test ingest_rate -- --ignored --nocapture`
-//! (`TRELLIS_RATE_MESSAGES` sets the count, default 100,000). Prints messages per second; the
+//! (`TRELLIS_RATE_MESSAGES` sets the count, default 100,000; add `--test-threads 1` so the two
+//! variants do not share the cores). Prints messages per second; the
 //! benchmark crate holds the end-to-end numbers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,7 +12,22 @@ use trellis_core::{
 };
 use trellis_store::{testing::temp_sqlite_url, SqliteStore};
 
-fn message(i: u64) -> NewMessage {
+/// How messages are spread over threads.
+#[derive(Clone, Copy)]
+enum Threads {
+    /// Four consecutive messages per thread: each thread is created and finished in one batch.
+    Consecutive,
+    /// Messages scattered over 14,000 threads, as in the bench corpus: after the first batches
+    /// most messages join conversations that earlier batches created, so every batch updates
+    /// hundreds of stored conversations.
+    Interleaved,
+}
+
+fn message(i: u64, threads: Threads) -> NewMessage {
+    let thread = match threads {
+        Threads::Consecutive => i / 4,
+        Threads::Interleaved => i.wrapping_mul(2_654_435_761) % 14_000,
+    };
     let author = format!("u{}", i % 20_000);
     NewMessage {
         platform_id: PlatformId::parse(&format!("m{i}")).unwrap(),
@@ -25,7 +41,7 @@ fn message(i: u64) -> NewMessage {
             verified: false,
         },
         parent_platform_id: None,
-        thread_platform_id: Some(PlatformId::parse(&format!("t{}", i / 4)).unwrap()),
+        thread_platform_id: Some(PlatformId::parse(&format!("t{thread}")).unwrap()),
         thread_title: None,
         text: format!("message number {i} about an order that has not arrived yet, please help"),
         lang: Some("en".into()),
@@ -38,6 +54,16 @@ fn message(i: u64) -> NewMessage {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "throughput measurement, run on demand"]
 async fn ingest_rate_on_sqlite() {
+    ingest_rate(Threads::Consecutive).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "throughput measurement, run on demand"]
+async fn ingest_rate_into_existing_conversations_on_sqlite() {
+    ingest_rate(Threads::Interleaved).await;
+}
+
+async fn ingest_rate(threads: Threads) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .try_init();
@@ -60,7 +86,7 @@ async fn ingest_rate_on_sqlite() {
     let started = Instant::now();
     let mut i = 0;
     while i < total {
-        let messages = (i..(i + 1_000).min(total)).map(message).collect();
+        let messages = (i..(i + 1_000).min(total)).map(|i| message(i, threads)).collect();
         store
             .ingest(IngestBatch { account_id: account.id, messages, cursors: vec![] })
             .await
