@@ -27,25 +27,30 @@ macro_rules! feed_ops {
                 if let Some(lock) = <This as crate::dialect::Dialect>::LOCK_CHANGE_FEED {
                     sqlx::query(lock).execute(&mut *conn).await.db()?;
                 }
-                let mut last = None;
                 for chunk in changes.chunks(crate::sql::rows_per_statement(3, 1)) {
                     let sql = format!(
                         "insert into changes (at, kind, entity_id, conversation_id) \
-                         select $1, v.column1, v.column2, v.column3 from (values {}) v \
-                         returning seq",
+                         select $1, v.column1, v.column2, v.column3 from (values {}) v",
                         crate::sql::tuples(chunk.len(), 3, 2)
                     );
                     let sql = <This as crate::dialect::Dialect>::numbered(sql);
-                    let mut query = sqlx::query_scalar::<Db, i64>(&sql).bind(at);
+                    let mut query = sqlx::query::<Db>(&sql).bind(at);
                     for change in chunk {
                         query = query
                             .bind(change.kind.as_str())
                             .bind(change.entity_id)
                             .bind(change.conversation_id);
                     }
-                    let seqs = query.fetch_all(&mut *conn).await.db()?;
-                    last = seqs.into_iter().max().or(last);
+                    query.execute(&mut *conn).await.db()?;
                 }
+                // Appends are serialized until commit (one writer on SQLite, the advisory lock
+                // on PostgreSQL), so the newest seq this transaction sees is the last one it
+                // wrote. Reading it back is one row, where `returning seq` sent a row per change
+                // across sqlx's connection thread.
+                let last: Option<i64> = sqlx::query_scalar("select max(seq) from changes")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .db()?;
                 Ok(last.map(Seq))
             }
 
