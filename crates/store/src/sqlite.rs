@@ -47,13 +47,6 @@ impl crate::dialect::Dialect for SqliteStore {
 /// The writer's page cache, in SQLite's negative-KiB notation: 64 MiB.
 const WRITER_CACHE_KIB: &str = "-65536";
 
-/// WAL frames (pages) after which a commit checkpoints the WAL into the database file: 64 MiB at
-/// 4 KiB pages instead of SQLite's 4 MiB. Consecutive ingest batches dirty mostly the same index
-/// pages (the tails of the conversation list indexes and of the change feed), so a rarer checkpoint
-/// copies each of them to the database file (and syncs) once where it used to do so many times.
-/// Readers are unaffected: the WAL index is a hash table, its cost does not grow with the WAL.
-const WAL_AUTOCHECKPOINT_PAGES: &str = "16384";
-
 /// Rows the connection thread may queue before the reader takes them (sqlx's default is 50).
 const ROW_CHANNEL_SIZE: usize = 2_048;
 
@@ -77,14 +70,7 @@ impl SqliteStore {
             .min_connections(1)
             // The one writer walks every index of every batch: with SQLite's default 2 MiB page
             // cache it rereads index pages from the OS on each batch once the store outgrows it.
-            .connect_with(
-                options
-                    .clone()
-                    .pragma("cache_size", WRITER_CACHE_KIB)
-                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
-                    // The materialized `values` lists of batch updates stay off temp files.
-                    .pragma("temp_store", "memory"),
-            )
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
             .await
             .map_err(|err| StoreError::Unavailable(format!("cannot open {url}: {err}")))?;
         // An in-memory database exists per connection, so it cannot have a separate read pool.
