@@ -17,6 +17,10 @@ crate::enums::string_enum_pub!(
         ConversationUpdated = "conversation_updated",
         ContactUpdated = "contact_updated",
         AccountUpdated = "account_updated",
+        BrandUpdated = "brand_updated",
+        UserUpdated = "user_updated",
+        /// A team or its membership changed.
+        TeamUpdated = "team_updated",
     }
 );
 

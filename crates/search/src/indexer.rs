@@ -79,10 +79,13 @@ impl Indexer {
                         conversations.insert(ConversationId(change.entity_id));
                     }
                     // A new conversation's messages arrive as their own MessageCreated changes;
-                    // contacts and accounts are not part of an index document.
+                    // contacts and the directory are not part of an index document.
                     ChangeKind::ConversationCreated
                     | ChangeKind::ContactUpdated
-                    | ChangeKind::AccountUpdated => {}
+                    | ChangeKind::AccountUpdated
+                    | ChangeKind::BrandUpdated
+                    | ChangeKind::UserUpdated
+                    | ChangeKind::TeamUpdated => {}
                 }
             }
             let docs = self.documents(messages, conversations).await?;

@@ -87,10 +87,6 @@ impl PgStore {
         &self.pool
     }
 
-    fn writer(&self) -> &PgPool {
-        &self.pool
-    }
-
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
         self.pool.begin().await.db()
     }

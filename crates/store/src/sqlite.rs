@@ -90,10 +90,6 @@ impl SqliteStore {
         &self.reader
     }
 
-    fn writer(&self) -> &SqlitePool {
-        &self.writer
-    }
-
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Db>> {
         self.writer.begin_with("begin immediate").await.db()
     }

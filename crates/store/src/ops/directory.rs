@@ -6,15 +6,18 @@ macro_rules! directory_ops {
             async fn create_brand_impl(&self, name: &str) -> StoreResult<Brand> {
                 let name = crate::ops::directory::required("brand name", name)?;
                 let now = crate::time::to_micros(crate::time::now());
+                let mut tx = self.begin_write().await?;
                 let row: crate::rows::BrandRow = sqlx::query_as(
                     "insert into brands (name, created_at) values ($1, $2) \
                      returning id, name, created_at",
                 )
                 .bind(name)
                 .bind(now)
-                .fetch_one(self.writer())
+                .fetch_one(&mut *tx)
                 .await
                 .db()?;
+                Self::announce(&mut tx, ChangeKind::BrandUpdated, row.id, now).await?;
+                tx.commit().await.db()?;
                 row.into_domain()
             }
 
@@ -65,12 +68,7 @@ macro_rules! directory_ops {
                     )),
                     other => other,
                 })?;
-                let change = crate::ops::feed::NewChange {
-                    kind: ChangeKind::AccountUpdated,
-                    entity_id: row.id,
-                    conversation_id: None,
-                };
-                Self::append_changes(&mut tx, &[change], now).await?;
+                Self::announce(&mut tx, ChangeKind::AccountUpdated, row.id, now).await?;
                 tx.commit().await.db()?;
                 row.into_domain()
             }
@@ -105,6 +103,7 @@ macro_rules! directory_ops {
                 }
                 let name = crate::ops::directory::required("user name", &user.name)?;
                 let now = crate::time::to_micros(crate::time::now());
+                let mut tx = self.begin_write().await?;
                 let row: crate::rows::UserRow = sqlx::query_as(
                     "insert into users (email, email_key, name, role, created_at) \
                      values ($1, $2, $3, $4, $5) returning id, email, name, role, created_at",
@@ -114,7 +113,7 @@ macro_rules! directory_ops {
                 .bind(name)
                 .bind(user.role.as_str())
                 .bind(now)
-                .fetch_one(self.writer())
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(|err| match crate::error::map(err) {
                     StoreError::Conflict(_) => {
@@ -122,6 +121,8 @@ macro_rules! directory_ops {
                     }
                     other => other,
                 })?;
+                Self::announce(&mut tx, ChangeKind::UserUpdated, row.id, now).await?;
+                tx.commit().await.db()?;
                 row.into_domain()
             }
 
@@ -149,15 +150,18 @@ macro_rules! directory_ops {
             async fn create_team_impl(&self, name: &str) -> StoreResult<Team> {
                 let name = crate::ops::directory::required("team name", name)?;
                 let now = crate::time::to_micros(crate::time::now());
+                let mut tx = self.begin_write().await?;
                 let row: crate::rows::TeamRow = sqlx::query_as(
                     "insert into teams (name, created_at) values ($1, $2) \
                      returning id, name, created_at",
                 )
                 .bind(name)
                 .bind(now)
-                .fetch_one(self.writer())
+                .fetch_one(&mut *tx)
                 .await
                 .db()?;
+                Self::announce(&mut tx, ChangeKind::TeamUpdated, row.id, now).await?;
+                tx.commit().await.db()?;
                 row.into_domain()
             }
 
@@ -176,7 +180,7 @@ macro_rules! directory_ops {
                     .await?;
                 Self::require(&mut tx, "select id from users where id = $1", user.0, "user")
                     .await?;
-                sqlx::query(
+                let added = sqlx::query(
                     "insert into team_members (team_id, user_id) values ($1, $2) \
                      on conflict (team_id, user_id) do nothing",
                 )
@@ -184,7 +188,13 @@ macro_rules! directory_ops {
                 .bind(user.0)
                 .execute(&mut *tx)
                 .await
-                .db()?;
+                .db()?
+                .rows_affected();
+                // Adding a member again changes nothing, so it announces nothing.
+                if added > 0 {
+                    let now = crate::time::to_micros(crate::time::now());
+                    Self::announce(&mut tx, ChangeKind::TeamUpdated, team.0, now).await?;
+                }
                 tx.commit().await.db()
             }
 
@@ -200,6 +210,17 @@ macro_rules! directory_ops {
                 .await
                 .db()?;
                 Ok(ids.into_iter().map(UserId).collect())
+            }
+
+            /// Appends one directory change (no conversation) in the caller's transaction.
+            async fn announce(
+                conn: &mut <Db as sqlx::Database>::Connection,
+                kind: ChangeKind,
+                entity_id: i64,
+                at: i64,
+            ) -> StoreResult<()> {
+                let change = crate::ops::feed::NewChange { kind, entity_id, conversation_id: None };
+                Self::append_changes(conn, &[change], at).await.map(|_| ())
             }
 
             /// `NotFound` unless `sql` (selecting by one id) finds a row.

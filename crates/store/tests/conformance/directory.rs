@@ -2,8 +2,8 @@
 
 use crate::harness::{account, batch, mention, Harness};
 use trellis_core::{
-    Channel, ContactId, ConversationId, MessageId, NewAccount, NewUser, PersonId, Role, StoreError,
-    TeamId, UserId,
+    ChangeKind, Channel, ContactId, ConversationId, MessageId, NewAccount, NewUser, PersonId, Role,
+    Seq, StoreError, TeamId, UserId,
 };
 
 crate::conformance!(
@@ -12,6 +12,7 @@ crate::conformance!(
     connecting_an_account_twice_is_a_conflict,
     persons_link_contacts_and_linking_again_moves_them,
     missing_entities_are_not_found,
+    every_directory_write_appends_to_the_change_feed,
 );
 
 async fn the_directory_round_trips(h: &Harness) {
@@ -138,4 +139,30 @@ async fn missing_entities_are_not_found(h: &Harness) {
         store.list_conversations(&Default::default()).await.unwrap().items[0].contact_id.unwrap();
     let err = store.link_contact(contact, Some(PersonId(missing))).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound { entity: "person", .. }), "{err}");
+}
+
+async fn every_directory_write_appends_to_the_change_feed(h: &Harness) {
+    let store = &*h.store;
+    let brand = store.create_brand("Acme").await.unwrap();
+    let user = store
+        .create_user(NewUser { email: "a@example.com".into(), name: "A".into(), role: Role::Agent })
+        .await
+        .unwrap();
+    let team = store.create_team("Support").await.unwrap();
+    store.add_team_member(team.id, user.id).await.unwrap();
+    let seq = store.latest_seq().await.unwrap();
+    store.add_team_member(team.id, user.id).await.unwrap();
+    assert_eq!(store.latest_seq().await.unwrap(), seq, "adding a member again changes nothing");
+
+    let changes = store.changes_since(Seq(0), 10).await.unwrap();
+    let written: Vec<_> = changes.iter().map(|c| (c.kind, c.entity_id)).collect();
+    assert_eq!(
+        written,
+        [
+            (ChangeKind::BrandUpdated, brand.id.0),
+            (ChangeKind::UserUpdated, user.id.0),
+            (ChangeKind::TeamUpdated, team.id.0),
+            (ChangeKind::TeamUpdated, team.id.0),
+        ]
+    );
 }

@@ -46,6 +46,7 @@ async fn the_change_feed_is_monotonic_and_complete(h: &Harness) {
     assert_eq!(
         kinds,
         [
+            ChangeKind::BrandUpdated,
             ChangeKind::AccountUpdated,
             ChangeKind::ConversationCreated,
             ChangeKind::ConversationCreated,
@@ -57,9 +58,10 @@ async fn the_change_feed_is_monotonic_and_complete(h: &Harness) {
     );
     assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(store.latest_seq().await.unwrap(), changes.last().unwrap().seq);
-    assert_eq!(changes[0].entity_id, acct.id.0);
-    assert_eq!(changes[5].conversation_id, Some(conversation));
-    assert_eq!(changes[6].entity_id, contact.0);
+    assert_eq!(changes[0].entity_id, acct.brand_id.0);
+    assert_eq!(changes[1].entity_id, acct.id.0);
+    assert_eq!(changes[6].conversation_id, Some(conversation));
+    assert_eq!(changes[7].entity_id, contact.0);
     // Paging the feed returns the same changes.
     let first = store.changes_since(Seq(0), 3).await.unwrap();
     let rest = store.changes_since(first[2].seq, 100).await.unwrap();
