@@ -88,8 +88,11 @@ pub(crate) struct CachedAnswer {
 /// Middleware: maybe injects a fault, and remembers each token's last page.
 pub(crate) async fn inject(State(shared): State<Shared>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    let query: BTreeMap<String, String> =
-        request.uri().query().map(|q| super::record::url_pairs(q).collect()).unwrap_or_default();
+    let query: BTreeMap<String, String> = request
+        .uri()
+        .query()
+        .map(|q| trellis_connector_kit::record::url_pairs(q).collect())
+        .unwrap_or_default();
     let token = query.get("access_token").cloned().unwrap_or_default();
     let is_read = request.method() == Method::GET
         && !path.contains("/oauth/")

@@ -2,7 +2,6 @@
 
 use super::faults::{CachedAnswer, FaultConfig, FaultStats};
 use super::oauth::Grants;
-use super::record::RecordedRequest;
 use super::routes::{self, Limits, Window};
 use super::traffic::{self, GeneratedTraffic, TrafficSpec};
 use super::webhooks::{self, SignedDelivery};
@@ -19,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use trellis_connector_kit::record::{RecordedRequest, RequestLog};
 
 /// How a simulator starts.
 #[derive(Debug, Clone)]
@@ -57,7 +57,6 @@ impl Default for SimulatorConfig {
 pub(crate) struct Inner {
     pub world: World,
     pub grants: Grants,
-    pub requests: Vec<RecordedRequest>,
     pub windows: HashMap<String, Window>,
     pub limits: Limits,
     pub faults: FaultConfig,
@@ -70,6 +69,7 @@ pub(crate) struct Inner {
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     shared: Shared,
+    requests: RequestLog,
     addr: SocketAddr,
     config: SimulatorConfig,
     stop: watch::Sender<bool>,
@@ -96,7 +96,6 @@ impl Simulator {
         let shared = Shared(Arc::new(Mutex::new(Inner {
             world: World::new(page),
             grants,
-            requests: Vec::new(),
             windows: HashMap::new(),
             limits: config.limits,
             faults: config.faults.clone(),
@@ -104,7 +103,8 @@ impl Simulator {
             rng: StdRng::seed_from_u64(config.seed),
             last_pages: HashMap::new(),
         })));
-        let app = routes::router(shared.clone());
+        let requests = RequestLog::default();
+        let app = routes::router(shared.clone(), requests.clone());
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -115,7 +115,7 @@ impl Simulator {
             }
         });
         tracing::info!(%addr, "facebook simulator listening");
-        Ok(Self { shared, addr, config, stop, tasks: vec![task] })
+        Ok(Self { shared, requests, addr, config, stop, tasks: vec![task] })
     }
 
     /// The API base URL, version included, to configure an account with.
@@ -232,12 +232,12 @@ impl Simulator {
 
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.clone()
+        self.requests.snapshot()
     }
 
     /// Forgets the recorded requests, to assert on what comes next.
     pub fn clear_requests(&self) {
-        self.shared.lock().requests.clear();
+        self.requests.clear();
     }
 
     pub fn set_faults(&self, faults: FaultConfig) {

@@ -17,7 +17,6 @@ mod faults;
 mod handle;
 mod oauth;
 mod reads;
-mod record;
 mod routes;
 mod traffic;
 mod webhooks;
@@ -26,9 +25,9 @@ mod writes;
 
 pub use faults::{FaultConfig, FaultKind, FaultStats};
 pub use handle::{Simulator, SimulatorConfig};
-pub use record::RecordedRequest;
 pub use routes::Limits;
 pub use traffic::{GeneratedTraffic, TrafficSpec};
+pub use trellis_connector_kit::record::RecordedRequest;
 pub use webhooks::SignedDelivery;
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -3,7 +3,6 @@
 //! endpoints themselves are in `reads`, `writes` and `oauth`.
 
 use super::faults::inject;
-use super::record::{record, url_pairs};
 use super::{oauth, reads, writes, Shared};
 use crate::http::is_version;
 use axum::body::to_bytes;
@@ -16,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
+use trellis_connector_kit::record::{record, url_pairs, RequestLog};
 
 /// Calls allowed per token in each window; usage headers state the share spent.
 #[derive(Debug, Clone, Copy)]
@@ -56,11 +56,11 @@ impl Call {
     }
 }
 
-pub(crate) fn router(shared: Shared) -> Router {
+pub(crate) fn router(shared: Shared, log: RequestLog) -> Router {
     Router::new()
         .fallback(dispatch)
         .layer(from_fn_with_state(shared.clone(), inject))
-        .layer(from_fn_with_state(shared.clone(), record))
+        .layer(from_fn_with_state(log, record))
         .with_state(shared)
 }
 
