@@ -19,8 +19,21 @@ crate::enums::string_enum_pub!(
         AccountUpdated = "account_updated",
         BrandUpdated = "brand_updated",
         UserUpdated = "user_updated",
-        /// A team or its membership changed.
+        /// A team, its membership or its assignment settings changed (entity: the team).
         TeamUpdated = "team_updated",
+        /// An outbox entry was queued or changed state.
+        OutboxUpdated = "outbox_updated",
+        /// A rule was created, changed, deleted or moved.
+        RuleUpdated = "rule_updated",
+        /// A business-hours calendar or an SLA policy changed.
+        PolicyUpdated = "policy_updated",
+        /// A conversation's SLA clocks were recomputed (entity and conversation: the conversation).
+        SlaUpdated = "sla_updated",
+        /// A user's availability or capacity as an agent changed (entity: the user). A team's
+        /// assignment settings are a `team_updated` change.
+        AgentUpdated = "agent_updated",
+        /// A notification was created for a user.
+        NotificationCreated = "notification_created",
     }
 );
 

@@ -221,7 +221,8 @@ impl ConnectorError {
 }
 
 /// Where a direct message goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum DmTarget {
     /// An existing private conversation (X `dm_conversation_id`, a Messenger thread).
     Conversation(PlatformId),
@@ -230,15 +231,18 @@ pub enum DmTarget {
 }
 
 /// Why a post is flagged to the platform's moderators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FlagReason {
     Spam,
     Inappropriate,
     NotifyModerators,
 }
 
-/// Something an agent or a rule does on the platform, delivered from the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Something an agent or a rule does on the platform, delivered from the outbox. Stored in the
+/// outbox as JSON tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutboundAction {
     /// A public reply under a post, tweet or comment.
     Reply {

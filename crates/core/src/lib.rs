@@ -5,6 +5,7 @@
 //! Nothing in this crate does IO or needs an async runtime; its tests run in microseconds.
 
 pub mod change;
+pub mod connection;
 pub mod connector;
 pub mod conversation;
 pub mod directory;
@@ -15,8 +16,14 @@ pub mod query;
 pub mod search;
 pub mod store;
 pub mod validated;
+pub mod workflow;
 
 pub use change::{Change, ChangeKind};
+pub use connection::{
+    AccountHealth, AccountStatus, ConnectionStore, IngestError, IngestSource, NewIngestError,
+    NewOutboxItem, OutboxFilter, OutboxId, OutboxItem, OutboxResult, OutboxState, PollReport,
+    SealedSecret, StoredCredentials,
+};
 pub use connector::{
     AccountAccess, AccountIdentity, Backoff, Connector, ConnectorError, Credentials, Delivered,
     DmTarget, FlagReason, OutboundAction, PollOutcome, PollRequest, RateLimit, StreamOutcome,
@@ -40,3 +47,10 @@ pub use search::{
 };
 pub use store::{Backend, Store, StoreError, StoreResult};
 pub use validated::{Handle, PlatformId, TagName, ValidationError};
+pub use workflow::{
+    Actor, AgentState, AssignmentMode, Availability, CalendarId, CalendarInput, CalendarRecord,
+    CannedReply, CannedReplyId, CannedReplyInput, ConversationSla, NewNotification,
+    NewTimelineEvent, Notification, NotificationId, RuleInput, RuleRecord, RuleRecordId,
+    SlaClockRecord, SlaPolicyId, SlaPolicyInput, SlaPolicyRecord, TeamSettings, TimelineEvent,
+    WorkflowStore,
+};

@@ -73,9 +73,18 @@ pub struct SearchHit {
 /// A page of hits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResults {
-    /// How many documents matched in all.
+    /// How many documents matched in all when `total_is_exact`; otherwise a lower bound (the
+    /// index counts exactly only up to a limit, 10,000, and reports "10,000+" past it).
     pub total: usize,
+    /// Whether `total` is the exact number of matches rather than a lower bound.
+    #[serde(default = "exact_by_default")]
+    pub total_is_exact: bool,
     pub hits: Vec<SearchHit>,
+}
+
+/// Results from before totals could be bounds carried exact totals.
+fn exact_by_default() -> bool {
+    true
 }
 
 /// Why a search or an index write failed.

@@ -2,11 +2,13 @@
 //! `trellis-store`, both held to one conformance suite.
 
 use crate::change::Change;
+use crate::connection::ConnectionStore;
 use crate::conversation::{Conversation, ConversationFilter, ConversationPage, ConversationPatch};
 use crate::directory::{Account, Brand, NewAccount, NewUser, Person, Team, User};
 use crate::ids::{AccountId, ContactId, ConversationId, MessageId, PersonId, Seq, TeamId, UserId};
 use crate::message::{Contact, IngestBatch, IngestOutcome, Message};
 use crate::search::IndexDoc;
+use crate::workflow::WorkflowStore;
 use async_trait::async_trait;
 
 /// What went wrong in the store, in domain terms. Backend error codes are mapped here by the
@@ -47,8 +49,12 @@ pub enum Backend {
 }
 
 /// The message store. Every write appends to the change feed in the same transaction.
+///
+/// Accounts at work (credentials, health, outbox) are in [`ConnectionStore`] and triage's records
+/// (rules, policies, SLA clocks, assignment, timelines) in [`WorkflowStore`]; bring those traits into
+/// scope to call them on a `dyn Store`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ConnectionStore + WorkflowStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies the pending migrations of this backend (`migrations/sqlite` or `migrations/postgres`).
