@@ -12,6 +12,8 @@ mod ops;
 mod plan;
 mod postgres;
 mod rows;
+mod rows_connection;
+mod rows_workflow;
 mod sql;
 mod sqlite;
 pub mod testing;

@@ -5,12 +5,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool, Row};
 use std::str::FromStr;
 use std::time::Duration;
-use trellis_core::{
-    Account, AccountId, Backend, Brand, Change, ChangeKind, Contact, ContactId, Conversation,
-    ConversationFilter, ConversationId, ConversationPage, ConversationPatch, IndexDoc, IngestBatch,
-    IngestOutcome, Message, MessageId, NewAccount, NewUser, PageCursor, Person, PersonId, Seq,
-    Store, StoreError, StoreResult, Team, TeamId, User, UserId,
-};
+// Every domain type, so each `ops/` file can name what it needs without editing this list.
+#[allow(clippy::wildcard_imports)]
+use trellis_core::*;
 
 const MAX_CONNECTIONS: u32 = 10;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -10,12 +10,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
-use trellis_core::{
-    Account, AccountId, Backend, Brand, Change, ChangeKind, Contact, ContactId, Conversation,
-    ConversationFilter, ConversationId, ConversationPage, ConversationPatch, IndexDoc, IngestBatch,
-    IngestOutcome, Message, MessageId, NewAccount, NewUser, PageCursor, Person, PersonId, Seq,
-    Store, StoreError, StoreResult, Team, TeamId, User, UserId,
-};
+// Every domain type, so each `ops/` file can name what it needs without editing this list.
+#[allow(clippy::wildcard_imports)]
+use trellis_core::*;
 
 /// How long a statement waits for another process holding the write lock (e.g. `trellis import`
 /// running beside `trellis serve`) before failing.

@@ -1,4 +1,5 @@
-//! Agent commands: workflow changes on a conversation and linking contacts to persons.
+//! Agent commands: workflow changes on a conversation (with their timeline events) and linking
+//! contacts to persons.
 
 use trellis_core::{ConversationPatch, ConversationStatus};
 
@@ -42,12 +43,27 @@ impl Workflow {
 macro_rules! commands_ops {
     () => {
         impl This {
+            /// `Store::update_conversation`: a patch with nobody in particular behind it, so its
+            /// timeline events are attributed to the system.
             async fn update_conversation_impl(
                 &self,
                 id: ConversationId,
                 patch: ConversationPatch,
             ) -> StoreResult<Conversation> {
-                let now = crate::time::to_micros(crate::time::now());
+                self.patch_conversation_impl(id, patch, Actor::System).await
+            }
+
+            /// Applies `patch` and, in the same transaction, records one timeline event per
+            /// changed field attributed to `actor`, bumps `updated_at` and appends
+            /// `conversation_updated`. A patch that changes nothing writes nothing.
+            async fn patch_conversation_impl(
+                &self,
+                id: ConversationId,
+                patch: ConversationPatch,
+                actor: Actor,
+            ) -> StoreResult<Conversation> {
+                let at = crate::time::now();
+                let now = crate::time::to_micros(at);
                 let mut tx = self.begin_write().await?;
                 let sql = format!(
                     "select status, priority, assignee_id, team_id, snoozed_until \
@@ -71,6 +87,18 @@ macro_rules! commands_ops {
                             .await?;
                     }
                 }
+                let event = |(kind, detail): (&str, serde_json::Value)| NewTimelineEvent {
+                    conversation_id: id,
+                    at,
+                    actor: actor.clone(),
+                    kind: kind.to_owned(),
+                    detail,
+                };
+                let mut events: Vec<NewTimelineEvent> =
+                    crate::ops::timeline::field_events(&before, &after)
+                        .into_iter()
+                        .map(event)
+                        .collect();
                 let mut changed = after != before;
                 if changed {
                     sqlx::query(
@@ -97,7 +125,10 @@ macro_rules! commands_ops {
                     .execute(&mut *tx)
                     .await
                     .db()?;
-                    changed |= result.rows_affected() > 0;
+                    if result.rows_affected() > 0 {
+                        changed = true;
+                        events.push(event(("tagged", serde_json::json!({ "tag": tag }))));
+                    }
                 }
                 for tag in &patch.remove_tags {
                     let result = sqlx::query(
@@ -108,7 +139,10 @@ macro_rules! commands_ops {
                     .execute(&mut *tx)
                     .await
                     .db()?;
-                    changed |= result.rows_affected() > 0;
+                    if result.rows_affected() > 0 {
+                        changed = true;
+                        events.push(event(("untagged", serde_json::json!({ "tag": tag }))));
+                    }
                 }
                 if changed {
                     sqlx::query("update conversations set updated_at = $2 where id = $1")
@@ -117,6 +151,7 @@ macro_rules! commands_ops {
                         .execute(&mut *tx)
                         .await
                         .db()?;
+                    Self::insert_timeline(&mut tx, &events).await?;
                     let change = crate::ops::feed::NewChange {
                         kind: ChangeKind::ConversationUpdated,
                         entity_id: id.0,

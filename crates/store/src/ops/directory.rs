@@ -31,23 +31,36 @@ macro_rules! directory_ops {
             }
 
             async fn create_account_impl(&self, account: NewAccount) -> StoreResult<Account> {
+                let now = crate::time::to_micros(crate::time::now());
+                let mut tx = self.begin_write().await?;
+                let row = Self::insert_account(&mut tx, &account, now).await?;
+                Self::announce(&mut tx, ChangeKind::AccountUpdated, row.id, now).await?;
+                tx.commit().await.db()?;
+                row.into_domain()
+            }
+
+            /// Inserts a new account of an existing brand, inside `tx`; a platform account already
+            /// connected is a `Conflict` saying so. Announcing is the caller's.
+            async fn insert_account(
+                tx: &mut sqlx::Transaction<'static, Db>,
+                account: &NewAccount,
+                now: i64,
+            ) -> StoreResult<crate::rows::AccountRow> {
                 let platform_account_id = crate::ops::directory::required(
                     "platform account id",
                     &account.platform_account_id,
                 )?;
                 let display_name =
                     crate::ops::directory::required("display name", &account.display_name)?;
-                let now = crate::time::to_micros(crate::time::now());
-                let mut tx = self.begin_write().await?;
                 let brand: Option<i64> = sqlx::query_scalar("select id from brands where id = $1")
                     .bind(account.brand_id.0)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await
                     .db()?;
                 if brand.is_none() {
                     return Err(StoreError::not_found("brand", account.brand_id));
                 }
-                let row: crate::rows::AccountRow = sqlx::query_as(
+                sqlx::query_as(
                     "insert into accounts (brand_id, channel, platform_account_id, display_name, \
                      base_url, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6) \
                      returning id, brand_id, channel, platform_account_id, display_name, \
@@ -59,7 +72,7 @@ macro_rules! directory_ops {
                 .bind(display_name)
                 .bind(account.base_url.trim())
                 .bind(now)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await
                 .map_err(|err| match crate::error::map(err) {
                     StoreError::Conflict(_) => StoreError::Conflict(format!(
@@ -67,10 +80,7 @@ macro_rules! directory_ops {
                         account.channel, platform_account_id
                     )),
                     other => other,
-                })?;
-                Self::announce(&mut tx, ChangeKind::AccountUpdated, row.id, now).await?;
-                tx.commit().await.db()?;
-                row.into_domain()
+                })
             }
 
             async fn get_account_impl(&self, id: AccountId) -> StoreResult<Account> {

@@ -140,7 +140,7 @@ macro_rules! ingest_ops {
                     now,
                 )
                 .await?;
-                Self::update_conversation_states(&mut tx, &updated, now).await?;
+                Self::update_conversation_states(&mut tx, &before, &updated, now).await?;
                 key_to_id.extend(created_ids.iter().map(|(k, id)| (k.clone(), *id)));
 
                 // The message rows to write, with the conversation and author each belongs to.

@@ -247,9 +247,13 @@ macro_rules! ingest_steps_ops {
                 Ok(ids)
             }
 
-            /// Writes the new ingest-maintained state of existing conversations.
+            /// Writes the new ingest-maintained state of existing conversations, and a
+            /// `status_changed` timeline event (by the system) for each one a new inbound message
+            /// reopened, so the SLA history is complete whatever changed the status. `before` holds
+            /// the states as read; the events cost one insert, only in batches that reopen.
             async fn update_conversation_states(
                 conn: &mut <Db as sqlx::Database>::Connection,
+                before: &std::collections::HashMap<i64, crate::plan::ConversationState>,
                 updated: &[crate::plan::ConversationState],
                 now: i64,
             ) -> StoreResult<()> {
@@ -281,6 +285,22 @@ macro_rules! ingest_steps_ops {
                     }
                     query = query.bind(now);
                     query.execute(&mut *conn).await.db()?;
+                }
+                let mut reopened: Vec<NewTimelineEvent> = Vec::new();
+                for state in updated {
+                    let Some(old) = before.get(&state.id) else { continue };
+                    if old.status != state.status {
+                        reopened.push(NewTimelineEvent {
+                            conversation_id: ConversationId(state.id),
+                            at: crate::time::from_micros(now)?,
+                            actor: Actor::System,
+                            kind: "status_changed".to_owned(),
+                            detail: serde_json::json!({ "from": old.status, "to": state.status }),
+                        });
+                    }
+                }
+                if !reopened.is_empty() {
+                    Self::insert_timeline(conn, &reopened).await?;
                 }
                 Ok(())
             }

@@ -7,14 +7,27 @@
 //! the row types are the same for both backends anyway. Backend differences go through
 //! [`crate::dialect::Dialect`].
 
+pub(crate) mod accounts_state;
+pub(crate) mod agents;
+pub(crate) mod assignment;
 pub(crate) mod commands;
+pub(crate) mod connection;
 pub(crate) mod directory;
 pub(crate) mod feed;
 pub(crate) mod ingest;
 pub(crate) mod ingest_steps;
+pub(crate) mod leases;
 pub(crate) mod listing;
+pub(crate) mod notifications;
+pub(crate) mod outbox;
+pub(crate) mod policies;
 pub(crate) mod reads;
+pub(crate) mod replies;
+pub(crate) mod rules;
+pub(crate) mod sla;
 pub(crate) mod store_impl;
+pub(crate) mod timeline;
+pub(crate) mod workflow;
 
 macro_rules! backend_ops {
     () => {
@@ -26,6 +39,19 @@ macro_rules! backend_ops {
         $crate::ops::listing::listing_ops!();
         $crate::ops::reads::reads_ops!();
         $crate::ops::store_impl::store_impl!();
+        $crate::ops::connection::connection_ops!();
+        $crate::ops::accounts_state::accounts_state_ops!();
+        $crate::ops::outbox::outbox_ops!();
+        $crate::ops::workflow::workflow_ops!();
+        $crate::ops::timeline::timeline_ops!();
+        $crate::ops::assignment::assignment_ops!();
+        $crate::ops::rules::rules_ops!();
+        $crate::ops::policies::policies_ops!();
+        $crate::ops::sla::sla_ops!();
+        $crate::ops::agents::agents_ops!();
+        $crate::ops::leases::leases_ops!();
+        $crate::ops::replies::replies_ops!();
+        $crate::ops::notifications::notifications_ops!();
     };
 }
 pub(crate) use backend_ops;

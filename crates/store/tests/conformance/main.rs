@@ -32,8 +32,19 @@ macro_rules! conformance {
 }
 pub(crate) use conformance;
 
+mod connection;
 mod directory;
 mod explain;
 mod feed;
 mod ingest;
 mod listing;
+mod outbox;
+mod workflow_agents;
+mod workflow_assignment;
+mod workflow_capacity;
+mod workflow_fixtures;
+mod workflow_inbox;
+mod workflow_leases;
+mod workflow_rules;
+mod workflow_sla;
+mod workflow_timeline;
