@@ -79,13 +79,20 @@ impl Indexer {
                         conversations.insert(ConversationId(change.entity_id));
                     }
                     // A new conversation's messages arrive as their own MessageCreated changes;
-                    // contacts and the directory are not part of an index document.
+                    // contacts, the directory and triage's records are not part of an index
+                    // document.
                     ChangeKind::ConversationCreated
                     | ChangeKind::ContactUpdated
                     | ChangeKind::AccountUpdated
                     | ChangeKind::BrandUpdated
                     | ChangeKind::UserUpdated
-                    | ChangeKind::TeamUpdated => {}
+                    | ChangeKind::TeamUpdated
+                    | ChangeKind::OutboxUpdated
+                    | ChangeKind::RuleUpdated
+                    | ChangeKind::PolicyUpdated
+                    | ChangeKind::SlaUpdated
+                    | ChangeKind::AgentUpdated
+                    | ChangeKind::NotificationCreated => {}
                 }
             }
             let docs = self.documents(messages, conversations).await?;

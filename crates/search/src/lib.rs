@@ -3,6 +3,8 @@
 //! (docs/query-language.md).
 
 pub mod analysis;
+mod count;
+mod deleted;
 mod index;
 mod indexer;
 mod open;
@@ -10,6 +12,7 @@ mod schema;
 mod search;
 mod translate;
 
+pub use count::EXACT_TOTAL_LIMIT;
 pub use index::TantivyIndex;
 pub use indexer::{Indexer, IndexerError};
 pub use open::OpenOutcome;

@@ -1,11 +1,12 @@
-//! Running a search: parse, translate, collect the page and the total in one pass, then fetch the
-//! page's stored documents and cut snippets.
+//! Running a search: parse, translate, collect the page (with tantivy's pruning) and a total that
+//! is exact up to [`EXACT_TOTAL_LIMIT`], then fetch the page's stored documents and cut snippets.
 
+use crate::count::{CappedCount, EXACT_TOTAL_LIMIT};
 use crate::index::{internal, TantivyIndex};
 use crate::schema::Fields;
 use crate::translate::Translator;
 use std::collections::BTreeMap;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
@@ -37,14 +38,18 @@ pub(crate) fn run(
     let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
     // Without text, every match scores the same: relevance order would be arbitrary.
     let by_relevance = request.sort == SortOrder::Relevance && parsed.has_text();
-    let (mut page, total): (Vec<(f32, DocAddress)>, usize) = if by_relevance {
-        searcher.search(&translated.query, &(top, Count)).map_err(internal)?
+    // The page and the total are collected apart: an exact count beside TopDocs would make it
+    // visit every match, where alone it skips blocks that cannot reach the page.
+    let mut page: Vec<(f32, DocAddress)> = if by_relevance {
+        searcher.search(&translated.query, &top).map_err(internal)?
     } else {
         let newest = top.order_by_fast_field::<tantivy::DateTime>("created_at", Order::Desc);
-        let (docs, total) =
-            searcher.search(&translated.query, &(newest, Count)).map_err(internal)?;
-        (docs.into_iter().map(|(_, address)| (0.0, address)).collect(), total)
+        let docs = searcher.search(&translated.query, &newest).map_err(internal)?;
+        docs.into_iter().map(|(_, address)| (0.0, address)).collect()
     };
+    let total = searcher
+        .search(&translated.query, &CappedCount::new(EXACT_TOTAL_LIMIT))
+        .map_err(internal)?;
     page.truncate(limit);
     let snippets = Snippets::new(&searcher, &index.fields, &translated.highlight, index)?;
     let hits = page
@@ -54,7 +59,7 @@ pub(crate) fn run(
             hit(&index.fields, &doc, score, &snippets)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(SearchResults { total, hits })
+    Ok(SearchResults { total: total.count, total_is_exact: total.exact, hits })
 }
 
 fn hit(

@@ -2,6 +2,7 @@
 //! filters become keyword or range queries scored as constants, so only text affects relevance.
 
 use crate::analysis::SocialTokenizer;
+use crate::deleted::ExcludeDeleted;
 use crate::schema::{date, keyword_id, Fields, NONE};
 use std::ops::Bound;
 use tantivy::query::{
@@ -39,10 +40,7 @@ impl<'a> Translator<'a> {
     }
 
     pub(crate) fn translate(mut self, parsed: &Parsed) -> Translated {
-        // Deleted messages stay in the index (they may be undeleted) but are never found.
-        let deleted = Term::from_field_bool(self.fields.deleted, true);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::MustNot, Box::new(TermQuery::new(deleted, IndexRecordOption::Basic)))];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for clause in &parsed.clauses {
             if let [literal] = clause.any_of.as_slice() {
                 match (self.atom(literal), literal.negated) {
@@ -81,7 +79,19 @@ impl<'a> Translator<'a> {
         if !clauses.iter().any(|(occur, _)| *occur == Occur::Must) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        Translated { query: Box::new(BooleanQuery::new(clauses)), highlight: self.highlight }
+        // One required clause is the query itself: unwrapped, a word stays a union of term
+        // scorers that top-k collection can prune.
+        let positive: Box<dyn Query> = match <[_; 1]>::try_from(clauses) {
+            Ok([(Occur::Must, query)]) => query,
+            Ok(single) => Box::new(BooleanQuery::new(Vec::from(single))),
+            Err(clauses) => Box::new(BooleanQuery::new(clauses)),
+        };
+        // Deleted messages stay in the index (they may be undeleted) but are never found.
+        let deleted = Term::from_field_bool(self.fields.deleted, true);
+        Translated {
+            query: Box::new(ExcludeDeleted::new(positive, deleted)),
+            highlight: self.highlight,
+        }
     }
 
     fn atom(&mut self, literal: &Literal) -> Matcher {
