@@ -5,6 +5,7 @@ use crate::walk::Listing;
 use crate::wire::CurrentSession;
 use async_trait::async_trait;
 use std::time::Duration;
+use trellis_connector_kit::http::unknown_stream;
 use trellis_core::{
     AccountAccess, AccountIdentity, Channel, Connector, ConnectorError, Delivered, MessageKind,
     OutboundAction, PollRequest, StreamPoll,
@@ -60,11 +61,7 @@ pub struct DiscourseConnector {
 
 impl DiscourseConnector {
     pub fn new(config: DiscourseConfig) -> Result<Self, ConnectorError> {
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .user_agent(concat!("trellis/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| ConnectorError::Misconfigured(format!("http client: {error}")))?;
+        let client = trellis_connector_kit::http::client(config.timeout)?;
         Ok(Self { client, config, topics: Default::default() })
     }
 }
@@ -87,9 +84,7 @@ impl Connector for DiscourseConnector {
         match stream {
             POSTS => self.walk(request, POSTS_LISTING).await,
             PRIVATE_POSTS => self.walk(request, PRIVATE_LISTING).await,
-            other => {
-                Err(ConnectorError::Misconfigured(format!("discourse has no stream {other:?}")))
-            }
+            other => Err(unknown_stream(self.channel(), other)),
         }
     }
 

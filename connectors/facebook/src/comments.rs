@@ -5,11 +5,12 @@
 //! edge states no per-comment update time to page from.
 
 use crate::connector::{FacebookConnector, COMMENTS};
-use crate::feed::timed_items;
+use crate::feed::{feed_items, feed_page};
 use crate::http::{endpoint, follow};
 use crate::mapping::comment_message;
-use crate::walk::{param_i64, repeated, Walk};
+use crate::walk::{repeated, ItemRead, ItemReader, Listed, Walk};
 use crate::wire::{COMMENT_FIELDS, FEED_CHANGE_FIELDS};
+use serde_json::Value;
 use std::collections::HashSet;
 use trellis_core::{AccountAccess, ConnectorError, NewMessage, PollRequest, RateLimit, StreamPoll};
 
@@ -22,64 +23,37 @@ impl FacebookConnector {
         request: &PollRequest,
     ) -> Result<StreamPoll, ConnectorError> {
         let access = &request.access;
-        let page_id = access.platform_account_id.as_str();
         // Fewer posts a page than the feed stream: each one may cost several comment pages.
-        let limit = self.config.page_size.clamp(1, 25).to_string();
-        let mut walk = Walk::start(self, request, COMMENTS, |since| {
-            let mut url = endpoint(&access.base_url, &[page_id, "feed"])?;
-            url.query_pairs_mut()
-                .append_pair("fields", FEED_CHANGE_FIELDS)
-                .append_pair("since", &since.to_string())
-                .append_pair("limit", &limit);
-            Ok(url)
+        let limit = self.config.page_size.clamp(1, 25);
+        let walk = Walk::start(self, request, COMMENTS, |since| {
+            feed_page(access, FEED_CHANGE_FIELDS, since, limit)
         })?;
-        loop {
-            if walk.budget_spent() {
-                return Ok(walk.pause());
-            }
-            let (page, rate_limit) = match self.get_page(access, walk.url.clone()).await {
-                Ok(answer) => answer,
-                Err(error) => return walk.fail(error),
-            };
-            walk.requests += 1;
-            walk.poll.rate_limit = Some(rate_limit);
-            let items = match timed_items(&page.data, param_i64(&walk.url, "until"), &mut walk) {
-                Ok(items) => items,
-                Err(error) => return walk.fail(error),
-            };
-            let mut reached_old = false;
-            for (_, post_id, time) in items {
-                if walk.watermark.covers(time, &post_id) {
-                    reached_old |= time < walk.watermark.since;
-                    continue;
-                }
-                if walk.done.contains(&post_id) {
-                    continue;
-                }
-                if walk.budget_spent() {
-                    return Ok(walk.pause());
-                }
-                match self.post_comments(access, &post_id, &mut walk.requests).await {
-                    Ok((messages, rate_limit)) => {
-                        walk.poll.messages.extend(messages);
-                        walk.poll.rate_limit = rate_limit.or(walk.poll.rate_limit);
-                    }
-                    Err(error) => return walk.fail(error),
-                }
-                walk.newest.see(time, &post_id);
-                walk.done.insert(post_id);
-            }
-            match page.next() {
-                Some(next) if !reached_old => {
-                    if let Err(error) = walk.advance(&access.base_url, next) {
-                        return walk.fail(error);
-                    }
-                }
-                _ => return Ok(walk.finish()),
-            }
-        }
+        walk.run(feed_items, PostComments(self)).await
     }
+}
 
+/// The comments stream reads a changed post by reading every comment under it.
+struct PostComments<'c>(&'c FacebookConnector);
+
+impl ItemReader<Value> for PostComments<'_> {
+    async fn read(
+        &mut self,
+        walk: &mut Walk<'_>,
+        post: Listed<Value>,
+    ) -> Result<ItemRead, ConnectorError> {
+        if walk.budget_spent() {
+            return Ok(ItemRead::OutOfBudget);
+        }
+        let access = walk.access;
+        let (messages, rate_limit) =
+            self.0.post_comments(access, &post.id, &mut walk.requests).await?;
+        walk.poll.messages.extend(messages);
+        walk.poll.rate_limit = rate_limit.or(walk.poll.rate_limit);
+        Ok(ItemRead::Done)
+    }
+}
+
+impl FacebookConnector {
     /// Every comment and reply under one post, oldest first. All or nothing: a failure on any page
     /// leaves the post to be read again.
     async fn post_comments(

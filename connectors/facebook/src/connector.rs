@@ -9,6 +9,7 @@ use chrono::Utc;
 use reqwest::Url;
 use serde::Deserialize;
 use std::time::Duration;
+use trellis_connector_kit::http::unknown_stream;
 use trellis_core::{
     AccountAccess, AccountIdentity, Channel, Connector, ConnectorError, Delivered, OutboundAction,
     PollRequest, RateLimit, StreamPoll,
@@ -59,17 +60,16 @@ impl Default for FacebookConfig {
 #[derive(Debug, Clone)]
 pub struct FacebookConnector {
     pub(crate) client: reqwest::Client,
+    /// For the OAuth code exchange only: follows no redirect.
+    pub(crate) token_client: reqwest::Client,
     pub(crate) config: FacebookConfig,
 }
 
 impl FacebookConnector {
     pub fn new(config: FacebookConfig) -> Result<Self, ConnectorError> {
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .user_agent(concat!("trellis/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| ConnectorError::Misconfigured(format!("http client: {error}")))?;
-        Ok(Self { client, config })
+        let client = trellis_connector_kit::http::client(config.timeout)?;
+        let token_client = trellis_connector_kit::http::token_client(config.timeout)?;
+        Ok(Self { client, token_client, config })
     }
 
     /// One page of an edge, with the budget its answer stated.
@@ -132,9 +132,7 @@ impl Connector for FacebookConnector {
             FEED => self.poll_feed(request).await,
             COMMENTS => self.poll_comments(request).await,
             CONVERSATIONS => self.poll_conversations(request).await,
-            other => {
-                Err(ConnectorError::Misconfigured(format!("facebook has no stream {other:?}")))
-            }
+            other => Err(unknown_stream(self.channel(), other)),
         }
     }
 

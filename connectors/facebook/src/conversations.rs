@@ -7,7 +7,7 @@
 use crate::connector::{FacebookConnector, CONVERSATIONS};
 use crate::http::{endpoint, follow};
 use crate::mapping::dm_message;
-use crate::walk::{repeated, Walk};
+use crate::walk::{repeated, ItemRead, ItemReader, Listed, Walk};
 use crate::wire::{parse_time, Conversation, Page, CONVERSATION_FIELDS};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -26,7 +26,7 @@ impl FacebookConnector {
         let fields = CONVERSATION_FIELDS.replace("{n}", &self.config.inline_messages.to_string());
         // Each conversation carries its newest messages inline: fewer a page keeps pages small.
         let limit = self.config.page_size.clamp(1, 25).to_string();
-        let mut walk = Walk::start(self, request, CONVERSATIONS, |_| {
+        let walk = Walk::start(self, request, CONVERSATIONS, |_| {
             let mut url = endpoint(&access.base_url, &[page_id, "conversations"])?;
             url.query_pairs_mut()
                 .append_pair("platform", "messenger")
@@ -34,57 +34,36 @@ impl FacebookConnector {
                 .append_pair("limit", &limit);
             Ok(url)
         })?;
-        loop {
-            if walk.budget_spent() {
-                return Ok(walk.pause());
-            }
-            let (page, rate_limit) = match self.get_page(access, walk.url.clone()).await {
-                Ok(answer) => answer,
-                Err(error) => return walk.fail(error),
-            };
-            walk.requests += 1;
-            walk.poll.rate_limit = Some(rate_limit);
-            let conversations = match read_conversations(&page, &mut walk) {
-                Ok(conversations) => conversations,
-                Err(error) => return walk.fail(error),
-            };
-            let mut reached_old = false;
-            for (conversation, time) in conversations {
-                if walk.watermark.covers(time, &conversation.id) {
-                    reached_old |= time < walk.watermark.since;
-                    continue;
-                }
-                if walk.done.contains(&conversation.id) {
-                    continue;
-                }
-                if walk.budget_spent() {
-                    return Ok(walk.pause());
-                }
-                // A conversation read at exactly the watermark had its messages of that second
-                // read too.
-                let since = walk.watermark.since;
-                let read_at_since = walk.watermark.at.contains(&conversation.id);
-                let read = self
-                    .new_messages(access, &conversation, (since, read_at_since), &mut walk.requests)
-                    .await;
-                match read {
-                    Ok(messages) => walk.poll.messages.extend(messages),
-                    Err(error) => return walk.fail(error),
-                }
-                walk.newest.see(time, &conversation.id);
-                walk.done.insert(conversation.id);
-            }
-            match page.next() {
-                Some(next) if !reached_old => {
-                    if let Err(error) = walk.advance(&access.base_url, next) {
-                        return walk.fail(error);
-                    }
-                }
-                _ => return Ok(walk.finish()),
-            }
-        }
+        walk.run(read_conversations, ConversationMessages(self)).await
     }
+}
 
+/// The conversations stream reads a changed conversation by reading its new messages.
+struct ConversationMessages<'c>(&'c FacebookConnector);
+
+impl ItemReader<Conversation> for ConversationMessages<'_> {
+    async fn read(
+        &mut self,
+        walk: &mut Walk<'_>,
+        conversation: Listed<Conversation>,
+    ) -> Result<ItemRead, ConnectorError> {
+        if walk.budget_spent() {
+            return Ok(ItemRead::OutOfBudget);
+        }
+        // A conversation read at exactly the watermark had its messages of that second read too.
+        let since = walk.watermark.since;
+        let read_at_since = walk.watermark.at.contains(&conversation.id);
+        let access = walk.access;
+        let messages = self
+            .0
+            .new_messages(access, &conversation.item, (since, read_at_since), &mut walk.requests)
+            .await?;
+        walk.poll.messages.extend(messages);
+        Ok(ItemRead::Done)
+    }
+}
+
+impl FacebookConnector {
     /// The conversation's messages created after `since` (Unix seconds), and at `since` unless the
     /// second was read already, newest first. All or nothing.
     async fn new_messages(
@@ -139,12 +118,12 @@ impl FacebookConnector {
 fn read_conversations(
     page: &Page,
     walk: &mut Walk<'_>,
-) -> Result<Vec<(Conversation, i64)>, ConnectorError> {
+) -> Result<Vec<Listed<Conversation>>, ConnectorError> {
     let mut conversations = Vec::with_capacity(page.data.len());
     for raw in &page.data {
         let parsed = serde_json::from_value::<Conversation>(raw.clone()).ok().and_then(|c| {
             let time = parse_time(&c.updated_time)?.timestamp();
-            Some((c, time))
+            Some(Listed { id: c.id.clone(), time, item: c })
         });
         match parsed {
             Some(conversation) => conversations.push(conversation),
@@ -153,7 +132,7 @@ fn read_conversations(
             }
         }
     }
-    for (conversation, _) in &conversations {
+    for conversation in &conversations {
         walk.meet(&conversation.id)?;
     }
     Ok(conversations)

@@ -5,10 +5,11 @@
 use crate::connector::{FacebookConnector, FEED};
 use crate::http::endpoint;
 use crate::mapping::post_message;
-use crate::walk::{param_i64, repeated, Walk};
-use crate::wire::{parse_time, FEED_FIELDS};
+use crate::walk::{param_i64, repeated, ItemRead, ItemReader, Listed, Walk};
+use crate::wire::{parse_time, Page, FEED_FIELDS};
+use reqwest::Url;
 use serde_json::Value;
-use trellis_core::{ConnectorError, PollRequest, StreamPoll};
+use trellis_core::{AccountAccess, ConnectorError, PollRequest, StreamPoll};
 
 impl FacebookConnector {
     pub(crate) async fn poll_feed(
@@ -16,70 +17,59 @@ impl FacebookConnector {
         request: &PollRequest,
     ) -> Result<StreamPoll, ConnectorError> {
         let access = &request.access;
-        let page_id = access.platform_account_id.as_str();
-        let limit = self.config.page_size.clamp(1, 100).to_string();
-        let mut walk = Walk::start(self, request, FEED, |since| {
-            let mut url = endpoint(&access.base_url, &[page_id, "feed"])?;
-            url.query_pairs_mut()
-                .append_pair("fields", FEED_FIELDS)
-                .append_pair("since", &since.to_string())
-                .append_pair("limit", &limit);
-            Ok(url)
-        })?;
-        loop {
-            if walk.budget_spent() {
-                return Ok(walk.pause());
-            }
-            let (page, rate_limit) = match self.get_page(access, walk.url.clone()).await {
-                Ok(answer) => answer,
-                Err(error) => return walk.fail(error),
-            };
-            walk.requests += 1;
-            walk.poll.rate_limit = Some(rate_limit);
-            let items = match timed_items(&page.data, param_i64(&walk.url, "until"), &mut walk) {
-                Ok(items) => items,
-                Err(error) => return walk.fail(error),
-            };
-            let mut reached_old = false;
-            for (raw, id, time) in items {
-                if walk.watermark.covers(time, &id) {
-                    reached_old |= time < walk.watermark.since;
-                    continue;
-                }
-                walk.newest.see(time, &id);
-                if walk.done.contains(&id) {
-                    continue;
-                }
-                match post_message(raw, page_id) {
-                    Ok(message) => walk.poll.messages.push(message),
-                    Err(error) => {
-                        tracing::warn!(account_id = %access.account_id, post_id = %id, %error, "skipping unreadable post");
-                    }
-                }
-            }
-            // A server that ignores `since` still ends the walk once it pages below the watermark.
-            match page.next() {
-                Some(next) if !reached_old => {
-                    if let Err(error) = walk.advance(&access.base_url, next) {
-                        return walk.fail(error);
-                    }
-                }
-                _ => return Ok(walk.finish()),
-            }
-        }
+        let limit = self.config.page_size.clamp(1, 100);
+        let walk =
+            Walk::start(self, request, FEED, |since| feed_page(access, FEED_FIELDS, since, limit))?;
+        walk.run(feed_items, MapPost).await
     }
 }
 
-/// A page's items with their id and `updated_time` (Unix seconds), checked before any is used: an
-/// item newer than the page's `until` bound or met earlier in the walk marks a stale or repeated
-/// page, refused whole. Items without an id or a time are skipped with a warning.
-pub(crate) fn timed_items(
-    data: &[Value],
-    until: Option<i64>,
+/// The feed stream reads a post by mapping it: the feed answer holds the whole post.
+struct MapPost;
+
+impl ItemReader<Value> for MapPost {
+    async fn read(
+        &mut self,
+        walk: &mut Walk<'_>,
+        post: Listed<Value>,
+    ) -> Result<ItemRead, ConnectorError> {
+        let page_id = walk.access.platform_account_id.as_str();
+        match post_message(post.item, page_id) {
+            Ok(message) => walk.poll.messages.push(message),
+            Err(error) => {
+                tracing::warn!(account_id = %walk.access.account_id, post_id = %post.id, %error, "skipping unreadable post");
+            }
+        }
+        Ok(ItemRead::Done)
+    }
+}
+
+/// The first page of the Page's feed from `since` (Unix seconds), asking for `fields`: the feed
+/// stream wants whole posts, the comments stream only which posts changed.
+pub(crate) fn feed_page(
+    access: &AccountAccess,
+    fields: &str,
+    since: i64,
+    limit: u8,
+) -> Result<Url, ConnectorError> {
+    let mut url = endpoint(&access.base_url, &[access.platform_account_id.as_str(), "feed"])?;
+    url.query_pairs_mut()
+        .append_pair("fields", fields)
+        .append_pair("since", &since.to_string())
+        .append_pair("limit", &limit.to_string());
+    Ok(url)
+}
+
+/// A feed page's posts with their id and `updated_time`, checked before any is used: a post newer
+/// than the page's `until` bound or met earlier in the walk marks a stale or repeated page,
+/// refused whole. Posts without an id or a time are skipped with a warning.
+pub(crate) fn feed_items(
+    page: &Page,
     walk: &mut Walk<'_>,
-) -> Result<Vec<(Value, String, i64)>, ConnectorError> {
-    let mut items = Vec::with_capacity(data.len());
-    for raw in data {
+) -> Result<Vec<Listed<Value>>, ConnectorError> {
+    let until = param_i64(&walk.url, "until");
+    let mut items = Vec::with_capacity(page.data.len());
+    for raw in &page.data {
         let id = raw.get("id").and_then(Value::as_str);
         let time = ["updated_time", "created_time"]
             .iter()
@@ -91,10 +81,10 @@ pub(crate) fn timed_items(
         if until.is_some_and(|until| time.timestamp() > until) {
             return Err(repeated(id));
         }
-        items.push((raw.clone(), id.to_owned(), time.timestamp()));
+        items.push(Listed { item: raw.clone(), id: id.to_owned(), time: time.timestamp() });
     }
-    for (_, id, _) in &items {
-        walk.meet(id)?;
+    for item in &items {
+        walk.meet(&item.id)?;
     }
     Ok(items)
 }

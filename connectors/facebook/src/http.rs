@@ -2,7 +2,8 @@
 //! [`RateLimit`], error envelopes into [`ConnectorError`], bodies into typed JSON.
 //!
 //! The token travels as the `access_token` query parameter. reqwest puts the URL into its error
-//! messages, so every transport error is stripped of its URL before it can reach a log.
+//! messages, so every transport error is stripped of its URL (by the connector kit) before it can
+//! reach a log.
 
 use crate::wire::{ErrorBody, GraphError};
 use chrono::{DateTime, Duration, Utc};
@@ -11,10 +12,18 @@ use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::HashMap;
+pub(crate) use trellis_connector_kit::http::endpoint;
+use trellis_connector_kit::http::{exchange, RawAnswer};
 use trellis_core::{ConnectorError, RateLimit};
 
 /// The Graph API states usage as a percentage of a rolling one-hour budget.
 const USAGE_WINDOW: Duration = Duration::hours(1);
+
+/// Below this share of the budget used, usage does not pace polling: the scheduler's own intervals
+/// apply, so a backfill with more waiting continues at once. From here on the remaining budget is
+/// spread over the window, slowing down long before the platform throttles. One poll reads at most
+/// `max_pages_per_poll` pages, so usage can overshoot this point by one poll's calls, never by more.
+const USAGE_PACED_FROM_PERCENT: f64 = 50.0;
 
 /// Whether a call reads (polling, verifying) or acts (outbound): a permission error on a read means
 /// the token lacks a scope and an admin must re-authorize; on an action it refuses that action only.
@@ -29,16 +38,6 @@ pub(crate) enum Purpose {
 pub(crate) struct Answer {
     pub rate_limit: RateLimit,
     pub body: Vec<u8>,
-}
-
-/// Joins `segments` (percent-encoded) onto the account's base URL, version prefix included.
-pub(crate) fn endpoint(base_url: &str, segments: &[&str]) -> Result<Url, ConnectorError> {
-    let mut url = base(base_url)?;
-    url.path_segments_mut()
-        .map_err(|()| misconfigured(base_url, "cannot have a path"))?
-        .pop_if_empty()
-        .extend(segments);
-    Ok(url)
 }
 
 /// The URL of a `paging.next` link, followed as given (path and query untouched) but sent to the
@@ -99,11 +98,8 @@ pub(crate) fn without_token(url: &Url) -> String {
 }
 
 fn base(base_url: &str) -> Result<Url, ConnectorError> {
-    Url::parse(base_url).map_err(|error| misconfigured(base_url, &error.to_string()))
-}
-
-fn misconfigured(base_url: &str, why: &str) -> ConnectorError {
-    ConnectorError::Misconfigured(format!("base url {base_url:?}: {why}"))
+    Url::parse(base_url)
+        .map_err(|error| ConnectorError::Misconfigured(format!("base url {base_url:?}: {error}")))
 }
 
 /// Sends a request with the token as `access_token` and reads the whole body, mapping every
@@ -114,17 +110,25 @@ pub(crate) async fn send(
     purpose: Purpose,
     throttle_wait: Duration,
 ) -> Result<Answer, ConnectorError> {
-    let response =
-        request.query(&[("access_token", token)]).send().await.map_err(transport_error)?;
-    let status = response.status();
+    let answer = exchange(request.query(&[("access_token", token)])).await?;
     let now = Utc::now();
-    let rate_limit = rate_limit(response.headers(), now);
-    let body = response.bytes().await.map_err(transport_error)?.to_vec();
-    if status.is_success() {
-        return Ok(Answer { rate_limit, body });
+    if answer.status.is_success() {
+        let rate_limit = rate_limit(&answer.headers, now);
+        return Ok(Answer { rate_limit, body: answer.body });
     }
-    let error = serde_json::from_slice::<ErrorBody>(&body).ok().map(|body| body.error);
-    Err(classify(status, error, rate_limit, purpose, now, throttle_wait))
+    Err(refusal(&answer, purpose, now, throttle_wait))
+}
+
+/// What a failed answer means: its Graph error envelope classified, or its status alone.
+pub(crate) fn refusal(
+    answer: &RawAnswer,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+    throttle_wait: Duration,
+) -> ConnectorError {
+    let error = serde_json::from_slice::<ErrorBody>(&answer.body).ok().map(|body| body.error);
+    let rate_limit = rate_limit(&answer.headers, now);
+    classify(answer.status, error, rate_limit, purpose, now, throttle_wait)
 }
 
 /// The error a failed answer means, by the Graph error code first and the status second.
@@ -165,32 +169,9 @@ pub(crate) fn classify(
     }
 }
 
-/// Parses a successful body. A body cut short is transient; a complete one of the wrong shape is
-/// malformed.
+/// Parses a successful body; see [`trellis_connector_kit::http::decode`].
 pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, ConnectorError> {
-    serde_json::from_slice(&answer.body).map_err(|error| {
-        let trimmed = answer.body.trim_ascii_end();
-        let complete = trimmed.ends_with(b"}") || trimmed.ends_with(b"]");
-        if error.is_eof() || !complete {
-            ConnectorError::Transient { reason: format!("truncated body: {error}") }
-        } else {
-            ConnectorError::Malformed { reason: error.to_string() }
-        }
-    })
-}
-
-fn transport_error(error: reqwest::Error) -> ConnectorError {
-    let what = if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_body() || error.is_decode() {
-        "body interrupted"
-    } else {
-        "request failed"
-    };
-    // The URL carries the access token: never let it into a message.
-    ConnectorError::Transient { reason: format!("{what}: {}", error.without_url()) }
+    trellis_connector_kit::http::decode(&answer.body)
 }
 
 #[derive(Deserialize)]
@@ -211,11 +192,12 @@ impl Usage {
     }
 }
 
-/// Maps the usage headers onto a [`RateLimit`]: `limit` 100, `remaining` 100 minus the highest
-/// percentage stated by `X-App-Usage` or any entry of `X-Business-Use-Case-Usage` (call count, CPU
-/// time or total time), `reset_at` one hour ahead since usage is a rolling hour. The scheduler
-/// spreads the remaining percent over that hour, so polling slows as usage climbs and stops at 100.
-/// `estimated_time_to_regain_access` (minutes) above zero becomes `retry_after`.
+/// Maps the usage headers onto a [`RateLimit`]. The usage is the highest percentage stated by
+/// `X-App-Usage` or any entry of `X-Business-Use-Case-Usage` (call count, CPU time or total time).
+/// Below [`USAGE_PACED_FROM_PERCENT`] it states no budget. From there: `limit` 100, `remaining` 100
+/// minus the usage, `reset_at` one hour ahead since usage is a rolling hour; the scheduler spreads
+/// the remaining percent over that hour, so polling slows as usage climbs and stops at 100.
+/// `estimated_time_to_regain_access` (minutes) above zero becomes `retry_after` either way.
 pub(crate) fn rate_limit(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let mut usages: Vec<Usage> = Vec::new();
@@ -231,15 +213,19 @@ pub(crate) fn rate_limit(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
         return RateLimit::default();
     }
     let percent = usages.iter().map(Usage::percent).fold(0.0, f64::max).clamp(0.0, 100.0);
-    // Whole percent points, rounded up so 99.5 % leaves nothing to spend.
-    let remaining = 100 - (percent.ceil() as u32).min(100);
     let regain =
         usages.iter().filter_map(|usage| usage.estimated_time_to_regain_access).fold(0.0, f64::max);
+    let retry_after = (regain > 0.0).then(|| now + Duration::seconds((regain * 60.0) as i64));
+    if percent < USAGE_PACED_FROM_PERCENT {
+        return RateLimit { retry_after, ..RateLimit::default() };
+    }
+    // Whole percent points, rounded up so 99.5 % leaves nothing to spend.
+    let remaining = 100 - (percent.ceil() as u32).min(100);
     RateLimit {
         limit: Some(100),
         remaining: Some(remaining),
         reset_at: Some(now + USAGE_WINDOW),
-        retry_after: (regain > 0.0).then(|| now + Duration::seconds((regain * 60.0) as i64)),
+        retry_after,
     }
 }
 
@@ -268,6 +254,21 @@ mod tests {
         assert_eq!(limit.limit, Some(100));
         assert_eq!(limit.reset_at, Some(now() + Duration::hours(1)));
         assert_eq!(limit.retry_after, None);
+    }
+
+    #[test]
+    fn usage_below_half_the_budget_does_not_pace_polling() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-app-usage",
+            HeaderValue::from_static(r#"{"call_count":49,"total_cputime":10,"total_time":12}"#),
+        );
+        assert_eq!(rate_limit(&headers, now()), RateLimit::default());
+        headers.insert(
+            "x-app-usage",
+            HeaderValue::from_static(r#"{"call_count":50,"total_cputime":10,"total_time":12}"#),
+        );
+        assert_eq!(rate_limit(&headers, now()).remaining, Some(50));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! beside them, and performs outbound actions (comment replies, Messenger sends, hide, unhide,
 //! delete). [`webhook`] verifies and parses webhook deliveries. The [`simulator`] serves the same
 //! paths with in-memory state, a traffic generator and a fault mode. See
-//! docs/connectors-facebook.md.
+//! docs/connectors.md.
 
 mod comments;
 mod connector;

@@ -1,14 +1,27 @@
 //! Facebook Login for connecting a Page: the login dialog an admin is sent to, the code exchange
 //! for a user token, the exchange for a long-lived (~60 day) user token, and the Page tokens the
 //! user may hand over (`GET /me/accounts`), among which the admin picks the Pages to connect.
+//!
+//! The code exchange is standard OAuth and goes through the `oauth2` crate (the app's credentials
+//! in the form, as Graph documents them). The long-lived exchange (`grant_type=fb_exchange_token`)
+//! and `/me/accounts` are Graph's own and are plain Graph calls. Either way a refusal is a Graph
+//! error envelope, judged like any other Graph answer.
 
 use crate::connector::FacebookConnector;
-use crate::http::{decode, endpoint, follow, Purpose};
+use crate::http::{decode, endpoint, follow, refusal, Purpose};
 use crate::wire::Page;
 use chrono::{DateTime, Duration, Utc};
+use oauth2::basic::{BasicClient, BasicErrorResponse};
+use oauth2::{
+    AsyncHttpClient, AuthType, AuthorizationCode, ClientId, ClientSecret, HttpRequest,
+    HttpResponse, RedirectUrl, RequestTokenError, TokenResponse, TokenUrl,
+};
 use reqwest::Url;
 use serde::Deserialize;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use trellis_connector_kit::http::{exchange_built, unreadable};
 use trellis_core::{AccountAccess, AccountId, ConnectorError, Credentials};
 
 /// The permissions trellis asks for: listing Pages, reading posts, comments and their authors,
@@ -107,23 +120,33 @@ pub fn login_dialog_url(
 }
 
 impl FacebookConnector {
-    /// `GET /oauth/access_token?client_id&redirect_uri&client_secret&code`.
+    /// The code from the login dialog's redirect for a short-lived user token:
+    /// `POST /oauth/access_token` with `grant_type=authorization_code`, `code`, `redirect_uri`,
+    /// `client_id` and `client_secret` in the form.
     pub async fn exchange_code(
         &self,
         base_url: &str,
         app: &OAuthApp,
         code: &str,
     ) -> Result<UserToken, ConnectorError> {
-        self.token(
-            base_url,
-            &[
-                ("client_id", &app.client_id),
-                ("redirect_uri", &app.redirect_uri),
-                ("client_secret", &app.client_secret),
-                ("code", code),
-            ],
-        )
-        .await
+        let token_url = TokenUrl::from_url(endpoint(base_url, &["oauth", "access_token"])?);
+        let redirect = RedirectUrl::new(app.redirect_uri.clone()).map_err(|error| {
+            ConnectorError::Misconfigured(format!("redirect uri {:?}: {error}", app.redirect_uri))
+        })?;
+        let answer = BasicClient::new(ClientId::new(app.client_id.clone()))
+            .set_client_secret(ClientSecret::new(app.client_secret.clone()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(token_url)
+            .set_redirect_uri(redirect)
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .request_async(&self.token_http())
+            .await
+            .map_err(token_error)?;
+        let lifetime = answer.expires_in().and_then(|lifetime| Duration::from_std(lifetime).ok());
+        Ok(UserToken {
+            access_token: answer.access_token().secret().clone(),
+            expires_at: lifetime.map(|lifetime| Utc::now() + lifetime),
+        })
     }
 
     /// `GET /oauth/access_token?grant_type=fb_exchange_token&…`: a short-lived user token for a
@@ -134,7 +157,7 @@ impl FacebookConnector {
         app: &OAuthApp,
         short_lived: &str,
     ) -> Result<UserToken, ConnectorError> {
-        self.token(
+        self.graph_token(
             base_url,
             &[
                 ("grant_type", "fb_exchange_token"),
@@ -177,7 +200,13 @@ impl FacebookConnector {
         }
     }
 
-    async fn token(
+    /// The HTTP client the `oauth2` crate sends this connector's token requests with.
+    fn token_http(&self) -> TokenHttp {
+        TokenHttp { client: self.token_client.clone(), throttle_wait: self.config.throttle_wait }
+    }
+
+    /// `GET /oauth/access_token` with Graph's own parameters.
+    async fn graph_token(
         &self,
         base_url: &str,
         params: &[(&str, &str)],
@@ -197,6 +226,48 @@ impl FacebookConnector {
             access_token: token.access_token,
             expires_at: token.expires_in.map(|seconds| Utc::now() + Duration::seconds(seconds)),
         })
+    }
+}
+
+/// The `oauth2` crate's HTTP client for Graph's token endpoint: the kit's redirect-free client,
+/// owned (a `reqwest::Client` is a handle on a shared pool), so a token call borrows nothing from
+/// the connector and its future is `Send`: handlers and spawned tasks await it like any other.
+struct TokenHttp {
+    client: reqwest::Client,
+    /// How long to stay away after a throttle that states no time, as for every Graph call.
+    throttle_wait: Duration,
+}
+
+impl<'c> AsyncHttpClient<'c> for TokenHttp {
+    type Error = ConnectorError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, ConnectorError>> + Send + 'c>>;
+
+    /// Sends a token request the `oauth2` crate built. Graph refuses in its own error envelope,
+    /// not in OAuth's, so a refusal is judged here, as any Graph answer is.
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let answer = exchange_built(&self.client, request).await?;
+            if answer.status.is_success() {
+                return Ok(answer.into_http());
+            }
+            Err(refusal(&answer, Purpose::Read, Utc::now(), self.throttle_wait))
+        })
+    }
+}
+
+/// What a failed code exchange means. Refusals were judged on the way in; what is left is a token
+/// answer that could not be read.
+fn token_error(error: RequestTokenError<ConnectorError, BasicErrorResponse>) -> ConnectorError {
+    match error {
+        RequestTokenError::Request(error) => error,
+        // Only a success status other than 200 carrying an OAuth error reaches here.
+        RequestTokenError::ServerResponse(refusal) => {
+            ConnectorError::Unauthorized { platform_reason: refusal.to_string() }
+        }
+        RequestTokenError::Parse(error, body) => {
+            unreadable(&body, format!("token answer: {error}"))
+        }
+        RequestTokenError::Other(reason) => ConnectorError::Malformed { reason },
     }
 }
 
@@ -221,5 +292,22 @@ mod tests {
         assert!(query["scope"].contains("pages_messaging"));
         assert!(!url.as_str().contains("s3cret"));
         assert!(!format!("{app:?}").contains("s3cret"));
+    }
+
+    fn assert_send<T: Send>(_: T) {}
+
+    /// Compiles only while the code exchange can be awaited in a spawned task or an axum handler.
+    #[test]
+    fn the_code_exchange_can_be_awaited_on_any_runtime_thread() {
+        let facebook = FacebookConnector::new(crate::FacebookConfig::default()).unwrap();
+        let app = OAuthApp {
+            client_id: "123".into(),
+            client_secret: "s3cret".into(),
+            redirect_uri: "https://trellis.example/cb".into(),
+        };
+        assert_send(facebook.exchange_code("http://127.0.0.1:9", &app, "code"));
+        assert_send(facebook.long_lived("http://127.0.0.1:9", &app, "short"));
+        let token = UserToken { access_token: "t".into(), expires_at: None };
+        assert_send(facebook.pages("http://127.0.0.1:9", &token));
     }
 }

@@ -12,7 +12,7 @@ use trellis_connector_facebook::webhook::{parse_delivery, verify_signature, SIGN
 use trellis_connector_facebook::{
     login_dialog_url, FacebookConfig, OAuthApp, COMMENTS, CONVERSATIONS, FEED,
 };
-use trellis_core::{Connector, ConnectorError, MessageKind};
+use trellis_core::{Connector, ConnectorError, MessageKind, RateLimit};
 
 #[tokio::test]
 async fn an_expired_or_invalidated_token_needs_re_authorization_with_the_platforms_reason() {
@@ -62,16 +62,19 @@ async fn usage_headers_slow_polling_down_and_a_spent_budget_is_rate_limited_unti
     let fb = connector();
     let first = fb.poll_stream(&request(&sim, &HashMap::new()), FEED).await.unwrap();
     let limit = first.rate_limit.unwrap();
-    assert_eq!(limit.remaining, Some(75), "one call of four is 25 % used");
+    assert_eq!(limit, RateLimit::default(), "one call of four is 25 % used: not paced yet");
+    let second = fb.poll_stream(&request(&sim, &HashMap::new()), FEED).await.unwrap();
+    let limit = second.rate_limit.unwrap();
+    assert_eq!(limit.remaining, Some(50), "two calls of four are 50 % used");
     let now = Utc::now();
     let spaced = limit.next_poll_at(now, Duration::seconds(1)) - now;
-    // 75 % of a rolling hour left, one point kept in reserve: an hour spread over 74 polls.
-    let expected = Duration::seconds(3600) / 74;
+    // 50 % of a rolling hour left, one point kept in reserve: an hour spread over 49 polls.
+    let expected = Duration::seconds(3600) / 49;
     assert!((spaced - expected).num_seconds().abs() <= 1, "{spaced} vs {expected}");
     let sent = &sim.requests()[0];
     assert_eq!(sent.param("access_token"), Some(TOKEN));
 
-    for _ in 0..3 {
+    for _ in 0..2 {
         fb.poll_stream(&request(&sim, &HashMap::new()), FEED).await.unwrap();
     }
     let error = fb.poll_stream(&request(&sim, &HashMap::new()), FEED).await.unwrap_err();
@@ -189,19 +192,33 @@ async fn facebook_login_ends_with_page_tokens_the_admin_picks_from() {
     assert!(pages[0].tasks.contains(&"MODERATE".to_owned()));
 
     let sent = sim.requests();
-    let exchange = sent.iter().find(|r| r.param("code").is_some()).unwrap();
-    assert_eq!(exchange.path, "/v19.0/oauth/access_token");
-    assert_eq!(exchange.param("client_secret"), Some("trellis-sim-app-secret"));
-    assert_eq!(exchange.param("redirect_uri"), Some(app.redirect_uri.as_str()));
-    let long_request = sent.iter().find(|r| r.param("grant_type").is_some()).unwrap();
+    let token_calls: Vec<_> =
+        sent.iter().filter(|r| r.path == "/v19.0/oauth/access_token").collect();
+    assert_eq!(token_calls.len(), 2);
+    let exchange = token_calls[0];
+    assert_eq!(exchange.method, "POST");
+    assert_eq!(exchange.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert!(exchange.query.is_empty(), "the code and the secret travel in the body only");
+    let form = exchange.form();
+    assert_eq!(form["grant_type"], "authorization_code");
+    assert_eq!(form["code"], query["code"]);
+    assert_eq!(form["client_id"], "trellis-sim-app");
+    assert_eq!(form["client_secret"], "trellis-sim-app-secret");
+    assert_eq!(form["redirect_uri"], app.redirect_uri);
+    let long_request = token_calls[1];
+    assert_eq!(long_request.method, "GET");
     assert_eq!(long_request.param("grant_type"), Some("fb_exchange_token"));
+    assert_eq!(long_request.param("client_secret"), Some("trellis-sim-app-secret"));
     assert_eq!(long_request.param("fb_exchange_token"), Some(short.access_token.as_str()));
     assert_eq!(sent.last().unwrap().path, "/v19.0/me/accounts");
 
     let mut access = access(&sim, &pages[0].access_token);
     assert_eq!(fb.verify(&access).await.unwrap().platform_account_id, sim.page_id());
     let reused = fb.exchange_code(&sim.base_url(), &app, &query["code"]).await.unwrap_err();
-    assert!(matches!(reused, ConnectorError::Refused { .. }), "a code is single-use: {reused:?}");
+    assert!(
+        matches!(&reused, ConnectorError::Refused { platform_reason, .. } if platform_reason.contains("has been used")),
+        "a code is single-use, refused with Graph's reason: {reused:?}"
+    );
     access.credentials.access_token = "garbage".into();
     assert!(matches!(fb.verify(&access).await, Err(ConnectorError::Unauthorized { .. })));
 }
@@ -233,4 +250,19 @@ async fn a_signed_simulator_delivery_verifies_and_parses_into_the_polled_message
     assert_eq!(via_webhook.thread_platform_id, via_poll.thread_platform_id);
     assert_eq!(via_webhook.parent_platform_id, via_poll.parent_platform_id);
     assert_eq!(via_webhook.text, via_poll.text);
+}
+
+#[tokio::test]
+async fn a_code_exchange_meeting_a_server_error_is_transient() {
+    use axum::http::StatusCode;
+    let down = || async { (StatusCode::BAD_GATEWAY, "<html>Bad Gateway</html>") };
+    let graph = axum::Router::new().route("/v19.0/oauth/access_token", axum::routing::post(down));
+    let served =
+        trellis_connector_kit::serve::Served::bind("127.0.0.1:0".parse().unwrap(), graph, "graph")
+            .await
+            .unwrap();
+    let base_url = format!("{}/v19.0", served.base_url());
+    let error = connector().exchange_code(&base_url, &app(), "AQ-code").await.unwrap_err();
+    assert!(matches!(error, ConnectorError::Transient { .. }), "{error:?}");
+    served.shutdown().await;
 }

@@ -12,7 +12,7 @@ use trellis_connector_facebook::wire::{
     parse_time, COMMENT_FIELDS, FEED_CHANGE_FIELDS, FEED_FIELDS,
 };
 use trellis_connector_facebook::{FacebookConfig, COMMENTS, CONVERSATIONS, FEED};
-use trellis_core::{Connector, Direction, MessageKind};
+use trellis_core::{Connector, Direction, MessageKind, RateLimit};
 
 #[tokio::test]
 async fn a_first_feed_poll_follows_the_time_based_links_to_the_end_and_keeps_a_watermark() {
@@ -85,9 +85,8 @@ async fn incremental_feed_polls_read_only_new_and_edited_posts_and_a_quiet_poll_
         ids(&quiet)
     );
     assert!(quiet.cursors.is_empty(), "a quiet poll keeps the stored cursor");
-    assert!(quiet
-        .rate_limit
-        .is_some_and(|limit| limit.limit == Some(100) && limit.remaining.is_some()));
+    // The simulator states its usage on every answer; one quiet poll is far below the paced share.
+    assert_eq!(quiet.rate_limit, Some(RateLimit::default()));
 }
 
 #[tokio::test]

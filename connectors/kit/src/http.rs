@@ -1,11 +1,46 @@
-//! The client side every connector repeats: where a call goes, reading an answer whole, decoding
-//! it, and reading numbers out of headers. What a refusal means stays with each platform.
+//! The client side every connector repeats: its HTTP clients, where a call goes, reading an
+//! answer whole, decoding it, and reading numbers out of headers. What a refusal means stays with
+//! each platform.
+//!
+//! Requests the `oauth2` crate builds are plain `http` values; [`exchange_built`] and
+//! [`RawAnswer::into_http`] carry them over reqwest. The `http` crate is named through axum's
+//! re-export: it is the same crate reqwest and oauth2 speak.
 
+use axum::http;
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use std::str::FromStr;
+use std::time::Duration;
 use trellis_core::ConnectorError;
+
+/// How trellis introduces itself to platforms.
+const USER_AGENT: &str = concat!("trellis/", env!("CARGO_PKG_VERSION"));
+
+/// The client a connector polls and acts with: `timeout` per request, connection to last byte,
+/// after which a slow answer is a transient failure.
+pub fn client(timeout: Duration) -> Result<reqwest::Client, ConnectorError> {
+    build(reqwest::Client::builder().timeout(timeout))
+}
+
+/// The client for OAuth token endpoints: as [`client`], but never following a redirect, so a code,
+/// a verifier or a client secret is never sent on to wherever a redirect points (the `oauth2`
+/// crate's advice). A redirect answer is read as the failure it is.
+pub fn token_client(timeout: Duration) -> Result<reqwest::Client, ConnectorError> {
+    build(reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()))
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, ConnectorError> {
+    builder
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|error| ConnectorError::Misconfigured(format!("http client: {error}")))
+}
+
+/// The error for a stream name a connector does not poll: a caller's mistake, not the platform's.
+pub fn unknown_stream(channel: trellis_core::Channel, stream: &str) -> ConnectorError {
+    ConnectorError::Misconfigured(format!("{} has no stream {stream:?}", channel.as_str()))
+}
 
 /// An answer read whole: the connection is done with once this exists, so a body cut short has
 /// already shown up as a transient error or as an incomplete body for [`decode`] to judge.
@@ -14,6 +49,16 @@ pub struct RawAnswer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// The answer as a plain `http` response, for the `oauth2` crate to read.
+    pub fn into_http(self) -> http::Response<Vec<u8>> {
+        let mut response = http::Response::new(self.body);
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response
+    }
 }
 
 /// Joins `segments` (each percent-encoded) onto an account's base URL, keeping any path prefix a
@@ -41,6 +86,18 @@ pub async fn exchange(request: RequestBuilder) -> Result<RawAnswer, ConnectorErr
     Ok(RawAnswer { status, headers, body })
 }
 
+/// Sends a request built as a plain `http` request (the `oauth2` crate builds its token requests
+/// so) with `client`, and reads the whole answer as [`exchange`] does.
+pub async fn exchange_built(
+    client: &reqwest::Client,
+    request: http::Request<Vec<u8>>,
+) -> Result<RawAnswer, ConnectorError> {
+    let request = reqwest::Request::try_from(request).map_err(|error| {
+        ConnectorError::Misconfigured(format!("unsendable request: {}", error.without_url()))
+    })?;
+    exchange(RequestBuilder::from_parts(client.clone(), request)).await
+}
+
 /// Parses a successful body. A body cut short (the connection dropped mid-answer) is transient; a
 /// complete body of the wrong shape is malformed, since asking again would get the same.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConnectorError> {
@@ -53,6 +110,16 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ConnectorError> {
             ConnectorError::Malformed { reason: error.to_string() }
         }
     })
+}
+
+/// Why a successful answer could not be read as what was expected (a library's parser says how,
+/// in `error`): judged as [`decode`] judges, cut short is transient and complete but of the wrong
+/// shape malformed.
+pub fn unreadable(body: &[u8], error: impl std::fmt::Display) -> ConnectorError {
+    match decode::<serde::de::IgnoredAny>(body) {
+        Err(cut_or_not_json) => cut_or_not_json,
+        Ok(_) => ConnectorError::Malformed { reason: error.to_string() },
+    }
 }
 
 /// A failure to reach the platform or to read its answer: always worth a retry. The URL is left
@@ -112,6 +179,71 @@ mod tests {
         let wrong = decode::<Page>(br#"{"data":"many"}"#);
         assert!(matches!(wrong, Err(ConnectorError::Malformed { .. })), "{wrong:?}");
         assert_eq!(decode::<Page>(br#"{"data":[1,2]}"#).unwrap().data, vec![1, 2]);
+    }
+
+    #[test]
+    fn an_unknown_stream_names_the_platform_and_the_stream() {
+        let error = unknown_stream(trellis_core::Channel::Facebook, "stories");
+        assert_eq!(
+            error,
+            ConnectorError::Misconfigured("facebook has no stream \"stories\"".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_built_request_is_sent_as_built_and_its_answer_handed_back_whole() {
+        use axum::routing::post;
+        let app = axum::Router::new().route(
+            "/token",
+            post(|headers: http::HeaderMap, body: String| async move {
+                let agent = headers[http::header::USER_AGENT].to_str().unwrap_or_default();
+                let answer = format!("{agent}|{body}");
+                (StatusCode::CREATED, [("x-echo", "yes")], answer)
+            }),
+        );
+        let served =
+            crate::serve::Served::bind("127.0.0.1:0".parse().unwrap(), app, "test").await.unwrap();
+        let request = http::Request::post(format!("{}/token", served.base_url()))
+            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(b"grant_type=refresh_token".to_vec())
+            .unwrap();
+        let answer =
+            exchange_built(&token_client(Duration::from_secs(5)).unwrap(), request).await.unwrap();
+        assert_eq!(answer.status, StatusCode::CREATED);
+        assert_eq!(answer.body, format!("{USER_AGENT}|grant_type=refresh_token").into_bytes());
+        let response = answer.into_http();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers()["x-echo"], "yes");
+        served.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_token_client_does_not_follow_redirects() {
+        use axum::response::Redirect;
+        use axum::routing::{get, post};
+        let app = axum::Router::new()
+            .route("/token", post(|| async { Redirect::temporary("/elsewhere") }))
+            .route("/elsewhere", get(|| async { "followed" }).post(|| async { "followed" }));
+        let served =
+            crate::serve::Served::bind("127.0.0.1:0".parse().unwrap(), app, "test").await.unwrap();
+        let request = http::Request::post(format!("{}/token", served.base_url()))
+            .body(b"code=secret".to_vec())
+            .unwrap();
+        let answer =
+            exchange_built(&token_client(Duration::from_secs(5)).unwrap(), request).await.unwrap();
+        assert_eq!(answer.status, StatusCode::TEMPORARY_REDIRECT);
+        served.shutdown().await;
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_transient_when_cut_and_malformed_when_whole() {
+        let cut = unreadable(br#"{"access_token":"a"#, "missing field");
+        assert!(matches!(cut, ConnectorError::Transient { .. }), "{cut:?}");
+        let whole = unreadable(br#"{"access_token":"a"}"#, "missing field `token_type`");
+        assert_eq!(
+            whole,
+            ConnectorError::Malformed { reason: "missing field `token_type`".into() }
+        );
     }
 
     #[test]

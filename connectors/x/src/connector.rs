@@ -5,6 +5,7 @@ use crate::wire::Page;
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::time::Duration;
+use trellis_connector_kit::http::unknown_stream;
 use trellis_core::{
     AccountAccess, AccountIdentity, Channel, Connector, ConnectorError, Delivered, OutboundAction,
     PollRequest, RateLimit, StreamPoll,
@@ -44,17 +45,16 @@ impl Default for XConfig {
 #[derive(Debug, Clone)]
 pub struct XConnector {
     pub(crate) client: reqwest::Client,
+    /// For the OAuth token endpoint only: follows no redirect.
+    pub(crate) token_client: reqwest::Client,
     pub(crate) config: XConfig,
 }
 
 impl XConnector {
     pub fn new(config: XConfig) -> Result<Self, ConnectorError> {
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .user_agent(concat!("trellis/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| ConnectorError::Misconfigured(format!("http client: {error}")))?;
-        Ok(Self { client, config })
+        let client = trellis_connector_kit::http::client(config.timeout)?;
+        let token_client = trellis_connector_kit::http::token_client(config.timeout)?;
+        Ok(Self { client, token_client, config })
     }
 
     /// One page of a timeline, with the budget its answer stated.
@@ -101,7 +101,7 @@ impl Connector for XConnector {
         match stream {
             MENTIONS => self.poll_mentions(request).await,
             DM_EVENTS => self.poll_dm_events(request).await,
-            other => Err(ConnectorError::Misconfigured(format!("x has no stream {other:?}"))),
+            other => Err(unknown_stream(self.channel(), other)),
         }
     }
 

@@ -20,4 +20,4 @@ pub mod webhook;
 pub mod wire;
 
 pub use connector::{XConfig, XConnector, DM_EVENTS, MENTIONS};
-pub use oauth::{authorize_url, OAuthClient, TokenSet};
+pub use oauth::{authorize_url, OAuthClient, Pkce, TokenSet};

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! How platform failures surface: rate limits, expired tokens, problem bodies, transient faults,
-//! and the OAuth endpoints that recover from an expired token.
+//! How platform failures surface: rate limits, expired tokens, problem bodies and transient
+//! faults. Recovering from an expired token is in `oauth.rs`.
 
 mod common;
 
@@ -8,10 +8,8 @@ use chrono::Utc;
 use common::*;
 use std::collections::HashMap;
 use std::time::Duration;
-use trellis_connector_x::simulator::{
-    FaultConfig, FaultKind, SimulatorConfig, TrafficSpec, OAUTH_SCOPES,
-};
-use trellis_connector_x::{authorize_url, OAuthClient, XConfig, DM_EVENTS, MENTIONS};
+use trellis_connector_x::simulator::{FaultConfig, FaultKind, SimulatorConfig, TrafficSpec};
+use trellis_connector_x::{XConfig, DM_EVENTS, MENTIONS};
 use trellis_core::{Connector, ConnectorError};
 
 fn limited(mentions: u32) -> SimulatorConfig {
@@ -109,80 +107,4 @@ async fn an_injected_rate_limit_retries_after_its_one_second_reset() {
         connector().poll_stream(&request(&sim, &HashMap::new()), MENTIONS).await.unwrap_err();
     let ConnectorError::RateLimited { retry_at } = error else { panic!("{error:?}") };
     assert!(retry_at > before && retry_at <= before + chrono::Duration::seconds(2), "{retry_at}");
-}
-
-fn client(secret: bool) -> OAuthClient {
-    OAuthClient {
-        client_id: "trellis-sim-client".into(),
-        client_secret: secret.then(|| "trellis-sim-secret".into()),
-        redirect_uri: "http://localhost:8080/oauth/x/callback".into(),
-    }
-}
-
-#[tokio::test]
-async fn an_expired_token_is_refreshed_once_and_the_refresh_token_rotates() {
-    let sim = simulator(SimulatorConfig::default()).await;
-    let x = connector();
-    sim.expire_token("sim-access-token");
-    let error = x.verify(&access(&sim, "sim-access-token")).await.unwrap_err();
-    assert!(matches!(error, ConnectorError::Unauthorized { .. }));
-
-    let tokens =
-        x.refresh_token(&sim.base_url(), &client(true), "sim-refresh-token").await.unwrap();
-    assert!(tokens.expires_at > Utc::now() + chrono::Duration::minutes(119));
-    assert_eq!(tokens.scope, OAUTH_SCOPES);
-    x.verify(&access(&sim, &tokens.access_token)).await.unwrap();
-    let sent = sim.requests().into_iter().find(|r| r.path == "/2/oauth2/token").unwrap();
-    assert!(sent.header("authorization").unwrap().starts_with("Basic "));
-    assert_eq!(sent.header("content-type"), Some("application/x-www-form-urlencoded"));
-    let form: HashMap<String, String> =
-        url::form_urlencoded::parse(&sent.body).into_owned().collect();
-    assert_eq!(form["grant_type"], "refresh_token");
-    assert_eq!(form["refresh_token"], "sim-refresh-token");
-
-    let spent =
-        x.refresh_token(&sim.base_url(), &client(true), "sim-refresh-token").await.unwrap_err();
-    assert!(
-        matches!(spent, ConnectorError::Unauthorized { .. }),
-        "a refresh token works once: {spent:?}"
-    );
-    let rotated = tokens.refresh_token.unwrap();
-    x.refresh_token(&sim.base_url(), &client(false), &rotated).await.unwrap();
-}
-
-#[tokio::test]
-async fn the_pkce_code_flow_grants_a_working_token() {
-    use base64::Engine;
-    use sha2::Digest;
-    let sim = simulator(SimulatorConfig::default()).await;
-    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    let challenge =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
-    let url = authorize_url(&sim.base_url(), &client(false), OAUTH_SCOPES, "state-123", &challenge)
-        .unwrap();
-    assert!(url.as_str().contains("code_challenge_method=S256"));
-
-    let browser =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let consent = browser.get(url).send().await.unwrap();
-    assert!(consent.status().is_redirection());
-    let callback = url::Url::parse(consent.headers()["location"].to_str().unwrap()).unwrap();
-    assert!(callback.as_str().starts_with("http://localhost:8080/oauth/x/callback"));
-    let params: HashMap<String, String> = callback.query_pairs().into_owned().collect();
-    assert_eq!(params["state"], "state-123");
-
-    let x = connector();
-    let wrong =
-        x.exchange_code(&sim.base_url(), &client(false), &params["code"], "not-the-verifier").await;
-    assert!(wrong.is_err(), "a wrong verifier is refused");
-    let code = browser
-        .get(authorize_url(&sim.base_url(), &client(false), OAUTH_SCOPES, "s", &challenge).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let callback = url::Url::parse(code.headers()["location"].to_str().unwrap()).unwrap();
-    let code = callback.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
-    let tokens = x.exchange_code(&sim.base_url(), &client(false), &code, verifier).await.unwrap();
-    let identity = x.verify(&access(&sim, &tokens.access_token)).await.unwrap();
-    assert_eq!(identity.platform_account_id, sim.account_id());
 }

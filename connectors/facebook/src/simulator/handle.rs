@@ -1,6 +1,6 @@
 //! Starting, inspecting, scripting and stopping a simulator.
 
-use super::faults::{CachedAnswer, FaultConfig, FaultStats};
+use super::faults::{FaultConfig, FaultStats, LastPage};
 use super::oauth::Grants;
 use super::routes::{self, Limits, Window};
 use super::traffic::{self, GeneratedTraffic, TrafficSpec};
@@ -16,9 +16,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use trellis_connector_kit::record::{RecordedRequest, RequestLog};
+use trellis_connector_kit::serve::Served;
 
 /// How a simulator starts.
 #[derive(Debug, Clone)]
@@ -63,17 +62,16 @@ pub(crate) struct Inner {
     pub stats: FaultStats,
     pub rng: StdRng,
     /// Each token's last successful read, replayed by the duplicate-page fault.
-    pub last_pages: HashMap<String, CachedAnswer>,
+    pub last_pages: HashMap<String, LastPage>,
 }
 
 /// A running simulator. Dropping it stops the server.
 pub struct Simulator {
     shared: Shared,
     requests: RequestLog,
-    addr: SocketAddr,
     config: SimulatorConfig,
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    /// The server, and the trickle task that stops with it.
+    served: Served,
 }
 
 impl Simulator {
@@ -84,7 +82,6 @@ impl Simulator {
 
     /// Serves on an already bound listener.
     pub fn serve(listener: TcpListener, config: SimulatorConfig) -> std::io::Result<Self> {
-        let addr = listener.local_addr()?;
         let page =
             Actor { id: config.page_id.clone(), name: Some(config.page_name.clone()), email: None };
         let mut grants = Grants::new(
@@ -105,22 +102,13 @@ impl Simulator {
         })));
         let requests = RequestLog::default();
         let app = routes::router(shared.clone(), requests.clone());
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            });
-            if let Err(error) = server.await {
-                tracing::error!(%error, "facebook simulator stopped with an error");
-            }
-        });
-        tracing::info!(%addr, "facebook simulator listening");
-        Ok(Self { shared, requests, addr, config, stop, tasks: vec![task] })
+        let served = Served::on(listener, app, "facebook")?;
+        Ok(Self { shared, requests, config, served })
     }
 
     /// The API base URL, version included, to configure an account with.
     pub fn base_url(&self) -> String {
-        format!("http://{}/{}", self.addr, self.config.version)
+        format!("{}/{}", self.served.base_url(), self.config.version)
     }
 
     /// Where the login dialog lives (the simulator serves it too).
@@ -268,9 +256,9 @@ impl Simulator {
     /// spread over the interval just past. Stops with the simulator.
     pub fn start_trickle(&mut self, every: std::time::Duration, spec: TrafficSpec) {
         let shared = self.shared.clone();
-        let mut stopped = self.stop.subscribe();
+        let mut stopped = self.served.stop_signal();
         let span = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::seconds(1));
-        self.tasks.push(tokio::spawn(async move {
+        self.served.spawn(async move {
             let mut ticks = tokio::time::interval(every);
             ticks.tick().await;
             loop {
@@ -286,22 +274,11 @@ impl Simulator {
                     }
                 }
             }
-        }));
+        });
     }
 
     /// Stops serving and waits for the server and trickle tasks to end.
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        for task in std::mem::take(&mut self.tasks) {
-            if let Err(error) = task.await {
-                tracing::error!(%error, "facebook simulator task failed");
-            }
-        }
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
+    pub async fn shutdown(self) {
+        self.served.shutdown().await;
     }
 }

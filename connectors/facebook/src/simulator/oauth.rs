@@ -127,8 +127,9 @@ pub(crate) fn dialog(shared: &Shared, call: &Call) -> GraphResult {
     Ok((StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response())
 }
 
-/// `GET /oauth/access_token`: a code for a short-lived user token, or (`grant_type=
-/// fb_exchange_token`) a user token for a long-lived one.
+/// `GET /oauth/access_token` (or `POST`, parameters in the form): a code for a short-lived user
+/// token, or (`grant_type=fb_exchange_token`) a user token for a long-lived one. An OAuth client's
+/// `grant_type=authorization_code` is accepted beside the code, as Graph does.
 pub(crate) fn access_token(shared: &Shared, call: &Call) -> GraphResult {
     let mut inner = shared.lock();
     let grants = &mut inner.grants;

@@ -110,7 +110,9 @@ async fn dispatch(State(shared): State<Shared>, request: Request) -> Response {
     };
     let path: Vec<&str> = call.segments.iter().map(String::as_str).collect();
     let result = match (call.method.clone(), path.as_slice()) {
-        (Method::GET, ["oauth", "access_token"]) => oauth::access_token(&shared, &call),
+        (Method::GET | Method::POST, ["oauth", "access_token"]) => {
+            oauth::access_token(&shared, &call)
+        }
         (Method::GET, ["dialog", "oauth"]) => oauth::dialog(&shared, &call),
         (Method::GET, ["me", "accounts"]) => oauth::accounts(&shared, &call),
         (Method::GET, [node, "feed"]) => reads::feed(&shared, &call, node),
