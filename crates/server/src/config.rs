@@ -34,6 +34,14 @@ pub struct Config {
     /// A tracing env-filter directive (`info`, `trellis=debug,tower_http=info`, …).
     pub log: String,
     pub log_format: LogFormat,
+    /// `[sync]`: polling and outbound delivery on this node.
+    pub sync: SyncConfig,
+    /// `secret_key`: seals account credentials (crate::secrets); generated into the data dir when unset.
+    pub secret_key: Option<crate::secrets::Secret>,
+    /// `[x]`, `[facebook]`, `[discourse]`: the platform apps accounts connect through.
+    pub x: crate::accounts::settings::XApp,
+    pub facebook: crate::accounts::settings::FacebookApp,
+    pub discourse: crate::accounts::settings::DiscourseApp,
 }
 
 impl Config {
@@ -138,6 +146,11 @@ struct FileSettings {
     bind: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
+    sync: Option<SyncFile>,
+    secret_key: Option<String>,
+    x: crate::accounts::settings::FileSection,
+    facebook: crate::accounts::settings::FileSection,
+    discourse: crate::accounts::settings::FileSection,
 }
 
 type Sourced = Option<(String, Origin)>;
@@ -150,6 +163,10 @@ struct Layer {
     bind: Sourced,
     log: Sourced,
     log_format: Sourced,
+    sync_enabled: Sourced,
+    sync_min_interval_secs: Sourced,
+    sync_backfill_days: Sourced,
+    apps: crate::accounts::settings::AppsLayer,
 }
 
 impl Layer {
@@ -162,7 +179,19 @@ impl Layer {
         })?;
         let origin = || Origin::File(path.to_owned());
         let tag = |value: Option<String>| value.map(|v| (v, origin()));
+        let sync = settings.sync.unwrap_or_default();
+        let sections =
+            [("x", settings.x), ("facebook", settings.facebook), ("discourse", settings.discourse)];
+        let apps = crate::accounts::settings::AppsLayer::from_file(
+            settings.secret_key,
+            sections,
+            &origin(),
+        )?;
         Ok(Self {
+            apps,
+            sync_enabled: tag(sync.enabled.map(|v| v.to_string())),
+            sync_min_interval_secs: tag(sync.min_interval_secs.map(|v| v.to_string())),
+            sync_backfill_days: tag(sync.backfill_days.map(|v| v.to_string())),
             data_dir: tag(settings.data_dir.map(|dir| dir.to_string_lossy().into_owned())),
             database_url: tag(settings.database_url),
             bind: tag(settings.bind),
@@ -182,6 +211,10 @@ impl Layer {
             bind: var("TRELLIS_BIND"),
             log: var("TRELLIS_LOG"),
             log_format: var("TRELLIS_LOG_FORMAT"),
+            sync_enabled: var("TRELLIS_SYNC_ENABLED"),
+            sync_min_interval_secs: var("TRELLIS_SYNC_MIN_INTERVAL_SECS"),
+            sync_backfill_days: var("TRELLIS_SYNC_BACKFILL_DAYS"),
+            apps: crate::accounts::settings::AppsLayer::from_env(env),
         }
     }
 
@@ -198,6 +231,7 @@ impl Layer {
             bind: flag(&flags.bind, "--bind"),
             log: flag(&flags.log, "--log"),
             log_format: flag(&flags.log_format, "--log-format"),
+            ..Self::default()
         }
     }
 
@@ -209,6 +243,10 @@ impl Layer {
             bind: upper.bind.or(self.bind),
             log: upper.log.or(self.log),
             log_format: upper.log_format.or(self.log_format),
+            sync_enabled: upper.sync_enabled.or(self.sync_enabled),
+            sync_min_interval_secs: upper.sync_min_interval_secs.or(self.sync_min_interval_secs),
+            sync_backfill_days: upper.sync_backfill_days.or(self.sync_backfill_days),
+            apps: self.apps.overlay(upper.apps),
         }
     }
 
@@ -260,8 +298,104 @@ impl Layer {
             }
         };
 
-        Ok(Config { data_dir, database_url, bind, log, log_format })
+        let sync =
+            resolve_sync(self.sync_enabled, self.sync_min_interval_secs, self.sync_backfill_days)?;
+
+        let apps = self.apps.resolve()?;
+
+        Ok(Config {
+            data_dir,
+            database_url,
+            bind,
+            log,
+            log_format,
+            sync,
+            secret_key: apps.secret_key,
+            x: apps.x,
+            facebook: apps.facebook,
+            discourse: apps.discourse,
+        })
     }
+}
+
+/// `[sync]` as written in the config file; each key also has a `TRELLIS_SYNC_*` variable.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncFile {
+    enabled: Option<bool>,
+    min_interval_secs: Option<u64>,
+    backfill_days: Option<u32>,
+}
+
+/// The resolved `[sync]` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncConfig {
+    /// Whether `trellis serve` runs the polling scheduler and the outbox worker; `false` makes a
+    /// node that only serves the API (another node syncs).
+    pub enabled: bool,
+    /// The shortest time between two polls of one stream, however generous the rate limit.
+    pub min_interval: chrono::Duration,
+    /// How far back the first poll of a newly connected account reads.
+    pub backfill: chrono::Duration,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            min_interval: chrono::Duration::seconds(60),
+            backfill: chrono::Duration::days(7),
+        }
+    }
+}
+
+/// `[sync]`: each setting checked and pointed at by its origin when it is wrong.
+fn resolve_sync(
+    enabled: Sourced,
+    min_interval_secs: Sourced,
+    backfill_days: Sourced,
+) -> Result<SyncConfig, ConfigError> {
+    let mut sync = SyncConfig::default();
+    if let Some((value, origin)) = enabled {
+        sync.enabled = match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => {
+                let reason = "expected true or false".to_owned();
+                return Err(ConfigError::Invalid {
+                    setting: "sync.enabled",
+                    value,
+                    origin,
+                    reason,
+                });
+            }
+        };
+    }
+    let number = |setting: &'static str,
+                  (value, origin): (String, Origin),
+                  range: std::ops::RangeInclusive<i64>| {
+        match value.trim().parse::<i64>() {
+            Ok(number) if range.contains(&number) => Ok(number),
+            _ => Err(ConfigError::Invalid {
+                setting,
+                value,
+                origin,
+                reason: format!(
+                    "expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            }),
+        }
+    };
+    if let Some(value) = min_interval_secs {
+        let seconds = number("sync.min_interval_secs", value, 1..=86_400)?;
+        sync.min_interval = chrono::Duration::seconds(seconds);
+    }
+    if let Some(value) = backfill_days {
+        sync.backfill = chrono::Duration::days(number("sync.backfill_days", value, 0..=365)?);
+    }
+    Ok(sync)
 }
 
 fn check_database_url(url: &str, origin: &Origin) -> Result<(), ConfigError> {

@@ -29,6 +29,12 @@ pub enum AppError {
     /// The input breaks a rule of the domain.
     #[error("{0}")]
     Invalid(String),
+    /// The request did not prove who sent it (a webhook delivery without a valid signature).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The request was understood and refused (a webhook handshake with the wrong verify token).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -49,6 +55,8 @@ impl AppError {
             | AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidBody(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -65,6 +73,8 @@ impl AppError {
             AppError::InvalidBody(_) => "invalid_body",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Invalid(_) => "invalid",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Unavailable(_) => "unavailable",

@@ -1,16 +1,21 @@
 //! The `trellis` binary's library: configuration, the command line, the HTTP server and the
 //! operator commands (`migrate`, `import`, `reindex`, `search`). `main.rs` only wires these up.
 
+pub mod accounts;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod import;
+pub mod outbox;
 pub mod routes;
+pub mod secrets;
 pub mod serve;
+pub mod simulators;
 pub mod startup;
 pub mod state;
+pub mod sync;
 pub mod telemetry;
 
 use cli::Command;
@@ -40,6 +45,33 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Search(args) => commands::search::run(&config, &args).await?,
+        Command::Sync(args) if args.once => {
+            if !commands::sync::run(&config, &args).await? {
+                eprintln!("error: some accounts did not sync cleanly (see above)");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Sync(_) => serve::run_sync_only(Arc::new(config)).await?,
+        Command::Simulate(args) => commands::simulate::run(&args).await?,
+        Command::Demo(args) => commands::demo::run(config, &args).await?,
+        Command::Account(args) => commands::account::run(&config, args).await?,
+        Command::Conversations(args) => commands::conversations::list(&config, &args).await?,
+        Command::Conversation(args) => commands::conversations::show(&config, &args).await?,
+        Command::Reply(args) => commands::reply::run(&config, &args).await?,
+        Command::Moderate(args) => commands::moderate::run(&config, &args).await?,
+        Command::Outbox(args) => commands::outbox::run(&config, &args).await?,
+        Command::Users(args) => commands::admin::users::list(&config, &args).await?,
+        Command::User(args) => commands::admin::users::run(&config, args).await?,
+        Command::Teams(args) => commands::admin::teams::list(&config, &args).await?,
+        Command::Team(args) => commands::admin::teams::run(&config, args).await?,
+        Command::Agents(args) => commands::admin::agents::list(&config, &args).await?,
+        Command::Agent(args) => commands::admin::agents::run(&config, args).await?,
+        Command::Rules(args) => commands::admin::rules::list(&config, &args).await?,
+        Command::Rule(args) => commands::admin::rules::run(&config, args).await?,
+        Command::Calendars(args) => commands::admin::calendars::list(&config, &args).await?,
+        Command::Calendar(args) => commands::admin::calendars::run(&config, args).await?,
+        Command::Sla(args) => commands::admin::policies::run(&config, args).await?,
+        Command::Canned(args) => commands::admin::canned::run(&config, args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

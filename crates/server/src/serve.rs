@@ -1,4 +1,5 @@
-//! `trellis serve`: the HTTP API plus the indexer following the change feed, until SIGINT/SIGTERM.
+//! `trellis serve`: the HTTP API plus the indexer and the triage service following the change
+//! feed, until SIGINT/SIGTERM.
 
 use crate::config::Config;
 use crate::routes;
@@ -53,7 +54,20 @@ pub async fn serve_until(
     );
     on_listening(local_addr);
 
-    let state = AppState::new(store, search.index.clone(), config.clone());
+    // Rules, SLA clocks and the triage jobs follow the change feed beside the indexer.
+    let triage =
+        trellis_triage::service::TriageService::spawn(store.clone(), shutdown.child_token());
+    let mut state = AppState::new(store.clone(), search.index.clone(), config.clone());
+    let sync = if config.sync.enabled {
+        let ctx = crate::sync::SyncContext::from_config(&config, store)?;
+        let runtime = crate::sync::SyncRuntime::start(ctx, crate::sync::node_id(), &shutdown);
+        state.sync = runtime.sync.clone();
+        state.outbox = runtime.outbox.clone();
+        Some(runtime)
+    } else {
+        tracing::info!("sync is disabled on this node: no polling, no outbox delivery");
+        None
+    };
     let progress = state.rebuild.clone();
     if search.stale.is_some() {
         // Marked before the first request is accepted, so /readyz never reports a half-built
@@ -74,6 +88,13 @@ pub async fn serve_until(
     match follower.await {
         Ok(()) => tracing::info!(task = "search-indexer", "stopped"),
         Err(err) => tracing::error!(task = "search-indexer", error = %err, "task failed"),
+    }
+    match triage.await {
+        Ok(()) => tracing::info!(task = "triage", "stopped"),
+        Err(err) => tracing::error!(task = "triage", error = %err, "task failed"),
+    }
+    if let Some(sync) = sync {
+        sync.stopped().await;
     }
     tracing::info!("trellis stopped");
     served
@@ -111,6 +132,21 @@ async fn run_indexer(search: Search, progress: Arc<RebuildProgress>, shutdown: C
     }
 }
 
+/// `trellis sync` without `--once`: the polling scheduler and the outbox worker without the HTTP
+/// server (webhooks need `serve`), until SIGINT/SIGTERM.
+pub async fn run_sync_only(config: Arc<Config>) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let store = crate::startup::open_store(&config).await?;
+    let ctx = crate::sync::SyncContext::from_config(&config, store)?;
+    let runtime = crate::sync::SyncRuntime::start(ctx, crate::sync::node_id(), &shutdown);
+    tracing::info!(database = %config.redacted_database_url(), "trellis is syncing");
+    shutdown.cancelled().await;
+    runtime.stopped().await;
+    signals.abort();
+    Ok(())
+}
+
 fn backend_name(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "sqlite",
@@ -118,8 +154,9 @@ fn backend_name(backend: Backend) -> &'static str {
     }
 }
 
-/// Cancels `shutdown` on the first SIGINT or SIGTERM.
-async fn cancel_on_signal(shutdown: CancellationToken) {
+/// Cancels `shutdown` on the first SIGINT or SIGTERM. Every long-running command (`serve`, `demo`,
+/// `sync`, `simulate`) stops through it.
+pub(crate) async fn cancel_on_signal(shutdown: CancellationToken) {
     let interrupt = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %err, "cannot listen for ctrl-c");

@@ -13,11 +13,25 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Set while the index is being rebuilt from the store, so readiness can say so.
     pub rebuild: Arc<RebuildProgress>,
+    /// The secret key, connectors and connect flows under way, for the account routes.
+    pub accounts: Arc<crate::accounts::AccountServices>,
+    /// The polling scheduler, for webhooks to ring (a no-op handle when this node does not sync).
+    pub sync: crate::sync::SyncHandle,
+    /// Wakes the outbox worker when an action is queued (a no-op handle without a worker).
+    pub outbox: crate::outbox::OutboxHandle,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, index: Arc<dyn SearchIndex>, config: Arc<Config>) -> Self {
-        Self { store, index, config, rebuild: Arc::default() }
+        Self {
+            store,
+            index,
+            config,
+            rebuild: Arc::default(),
+            accounts: Arc::default(),
+            sync: Default::default(),
+            outbox: Default::default(),
+        }
     }
 }
 

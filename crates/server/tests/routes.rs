@@ -52,7 +52,7 @@ impl SearchIndex for FakeIndex {
             score: 1.5,
             snippet_html: "the <mark>latte</mark>".into(),
         };
-        Ok(SearchResults { total: 1, hits: vec![hit] })
+        Ok(SearchResults { total: 1, total_is_exact: true, hits: vec![hit] })
     }
 
     fn clear(&self) -> Result<(), SearchError> {
@@ -83,6 +83,11 @@ async fn harness(broken_index: bool) -> Harness {
         bind: "127.0.0.1:0".parse().unwrap(),
         log: "info".into(),
         log_format: LogFormat::Text,
+        sync: Default::default(),
+        secret_key: None,
+        x: Default::default(),
+        facebook: Default::default(),
+        discourse: Default::default(),
     };
     let state = AppState::new(store, index.clone(), Arc::new(config));
     let rebuild = state.rebuild.clone();

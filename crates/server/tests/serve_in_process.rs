@@ -40,6 +40,11 @@ async fn a_message_ingested_while_serving_becomes_searchable_and_cancel_stops_ev
         bind: "127.0.0.1:0".parse().unwrap(),
         log: "info".into(),
         log_format: LogFormat::Text,
+        sync: Default::default(),
+        secret_key: None,
+        x: Default::default(),
+        facebook: Default::default(),
+        discourse: Default::default(),
     };
     let shutdown = CancellationToken::new();
     let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();

@@ -1,5 +1,7 @@
-//! Terminal rendering of search hits: one line a hit.
+//! Terminal rendering: search hits one line a hit, and the cells the conversation and outbox
+//! tables share.
 
+use chrono::{DateTime, Utc};
 use trellis_core::SearchHit;
 
 /// How matched terms stand out in a snippet.
@@ -82,10 +84,42 @@ fn unescape_html(text: &str) -> String {
     out
 }
 
+/// `2024-05-01 12:00:03`: a time as the tables show it, always UTC.
+pub fn utc_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// User or platform text as one table cell: whitespace (newlines too) collapsed to single spaces,
+/// cut to `width` characters with `…` when longer, so a row never wraps or breaks.
+pub fn cell(text: &str, width: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= width {
+        return flat;
+    }
+    let mut short: String = flat.chars().take(width.saturating_sub(1)).collect();
+    short.push('…');
+    short
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_is_one_line_and_cut_with_an_ellipsis() {
+        assert_eq!(cell("Open\non  Sunday?", 20), "Open on Sunday?");
+        assert_eq!(cell("Open on Sunday?", 8), "Open on…");
+        assert_eq!(cell("", 8), "");
+    }
+
+    #[test]
+    fn times_are_shown_in_utc_to_the_second() {
+        assert_eq!(
+            utc_time(DateTime::from_timestamp(1_714_564_803, 0).unwrap()),
+            "2024-05-01 12:00:03"
+        );
+    }
     use chrono::DateTime;
     use trellis_core::{Channel, ConversationId, MessageId};
 

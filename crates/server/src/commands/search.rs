@@ -5,7 +5,7 @@ use crate::commands::render::{hit_line, Emphasis};
 use crate::config::Config;
 use anyhow::Context;
 use std::io::{IsTerminal, Write};
-use trellis_core::SearchRequest;
+use trellis_core::{SearchRequest, SearchResults};
 
 pub async fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
@@ -37,7 +37,46 @@ pub async fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         for hit in &results.hits {
             writeln!(out, "{}", hit_line(hit, emphasis))?;
         }
-        writeln!(out, "{} of {} matching messages", results.hits.len(), results.total)?;
+        writeln!(out, "{} of {} matching messages", results.hits.len(), total_text(&results))?;
     }
     Ok(())
+}
+
+/// The total as a user reads it: exact (`42`), or a lower bound with thousands separated
+/// (`10,000+`) when the index stopped counting.
+fn total_text(results: &SearchResults) -> String {
+    if results.total_is_exact {
+        return results.total.to_string();
+    }
+    let digits = results.total.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text.push('+');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results(total: usize, total_is_exact: bool) -> SearchResults {
+        SearchResults { total, total_is_exact, hits: Vec::new() }
+    }
+
+    #[test]
+    fn an_exact_total_prints_as_the_number() {
+        assert_eq!(total_text(&results(12345, true)), "12345");
+    }
+
+    #[test]
+    fn a_lower_bound_prints_with_separators_and_a_plus() {
+        assert_eq!(total_text(&results(10_000, false)), "10,000+");
+        assert_eq!(total_text(&results(1_234_567, false)), "1,234,567+");
+        assert_eq!(total_text(&results(999, false)), "999+");
+    }
 }

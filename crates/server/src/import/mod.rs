@@ -255,7 +255,5 @@ async fn read_line_bounded<R: AsyncBufRead + Unpin>(
 }
 
 #[cfg(test)]
-mod poison_store;
-#[cfg(test)]
 #[path = "tests.rs"]
 mod tests;

@@ -1,7 +1,12 @@
 //! The HTTP surface: each resource in its own module exposing `router()`, merged here.
 
+mod accounts;
+mod connect;
+mod conversations;
 mod health;
+pub mod outbox;
 mod search;
+pub mod webhooks;
 
 use crate::state::AppState;
 use axum::body::Body;
@@ -16,7 +21,11 @@ use tracing::Level;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(webhooks::router())
         .nest("/api/v1", search::router())
+        .nest("/api/v1", connect::router().merge(accounts::router()))
+        .nest("/api/v1", outbox::router())
+        .nest("/api/v1", conversations::router())
         .layer(
             ServiceBuilder::new()
                 // Every request gets an `x-request-id` (a client's own is kept), echoed in the

@@ -1,6 +1,9 @@
 //! Helpers shared by the tests that run the built `trellis` binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod accounts_env;
+pub mod sync_env;
+
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,109 @@
+//! `trellis calendars` and `trellis calendar add|update`: business-hours calendars (a time zone,
+//! weekly periods, holidays; docs/examples/calendar.json) that SLA policies time conversations in
+//! and rules' business-hours conditions name.
+
+use super::{print_json, read_definition};
+use crate::commands::render::{cell, utc_time};
+use crate::config::Config;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use trellis_core::{CalendarId, CalendarInput, CalendarRecord, Store};
+use trellis_triage::stored::{calendar_draft, calendar_from_record};
+
+#[derive(Debug, Args)]
+pub struct CalendarsArgs {
+    /// Print the calendars with their definitions as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    #[command(subcommand)]
+    pub command: CalendarCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Add a calendar; rules name it by NAME
+    Add {
+        #[arg(long)]
+        name: String,
+        /// The definition: time_zone, hours, holidays (`-` for standard input)
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace a calendar's definition, its name, or both
+    Update {
+        #[arg(value_name = "ID")]
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_name = "FILE", required_unless_present = "name")]
+        file: Option<PathBuf>,
+    },
+}
+
+pub async fn list(config: &Config, args: &CalendarsArgs) -> anyhow::Result<()> {
+    let store = crate::startup::open_store(config).await?;
+    let calendars = store.list_calendars().await?;
+    if args.json {
+        return print_json(&calendars);
+    }
+    if calendars.is_empty() {
+        say!("no calendars; add one with `trellis calendar add --name N --file hours.json`");
+        return Ok(());
+    }
+    say!("{:>5}  {:<24}  {:<20}  {:<19}", "ID", "NAME", "TIME ZONE", "UPDATED");
+    for calendar in &calendars {
+        let zone = match calendar_from_record(calendar) {
+            Ok(parsed) => parsed.zone().name().to_owned(),
+            Err(_) => "invalid".to_owned(),
+        };
+        say!(
+            "{:>5}  {:<24}  {:<20}  {:<19}",
+            calendar.id,
+            cell(&calendar.name, 24),
+            zone,
+            utc_time(calendar.updated_at)
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(config: &Config, args: CalendarArgs) -> anyhow::Result<()> {
+    let store = crate::startup::open_store(config).await?;
+    match args.command {
+        CalendarCommand::Add { name, file } => {
+            let draft = calendar_draft(&read_definition(&file)?)?;
+            let input = CalendarInput { name, definition: draft.definition };
+            let calendar = store.create_calendar(input).await.context("cannot add the calendar")?;
+            say!("calendar {} added: \"{}\"", calendar.id, calendar.name);
+        }
+        CalendarCommand::Update { id, name, file } => {
+            let current = find_calendar(&store, id).await?;
+            let definition = match file {
+                Some(file) => calendar_draft(&read_definition(&file)?)?.definition,
+                None => current.definition,
+            };
+            let input = CalendarInput { name: name.unwrap_or(current.name), definition };
+            let calendar = store.update_calendar(current.id, input).await?;
+            say!("calendar {} updated: \"{}\"", calendar.id, calendar.name);
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn find_calendar(
+    store: &Arc<dyn Store>,
+    id: i64,
+) -> anyhow::Result<CalendarRecord> {
+    store
+        .list_calendars()
+        .await?
+        .into_iter()
+        .find(|calendar| calendar.id == CalendarId(id))
+        .with_context(|| format!("no calendar {id} (see `trellis calendars`)"))
+}

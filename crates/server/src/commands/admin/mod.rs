@@ -1,0 +1,83 @@
+//! The triage administration commands: users, teams, agents, rules, business-hours calendars,
+//! SLA policies and canned replies. Each is a thin layer over the store and the triage crate's
+//! parsing (`trellis_triage::stored`): a definition read from a file is validated exactly as the
+//! triage service will read it, and nothing is written when it is refused.
+
+/// `println!` that returns the write error (a closed pipe, as in `trellis rules | head`) to the
+/// caller instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?;
+    }};
+}
+
+pub mod agents;
+pub mod calendars;
+pub mod canned;
+pub mod duration;
+pub mod policies;
+pub mod rule_runs;
+pub mod rules;
+pub mod teams;
+pub mod users;
+
+use anyhow::Context;
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use trellis_core::{Store, Team, TeamId, User, UserId};
+use trellis_triage::rules::Calendars;
+use trellis_triage::stored::calendar_from_record;
+
+/// Prints `value` as pretty JSON on stdout, for `--json`.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// The text of a definition file (`-` for standard input).
+pub fn read_definition(path: &Path) -> anyhow::Result<String> {
+    if path == Path::new("-") {
+        return std::io::read_to_string(std::io::stdin()).context("cannot read standard input");
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A user named by id or by email.
+pub async fn find_user(store: &Arc<dyn Store>, key: &str) -> anyhow::Result<User> {
+    let users = store.list_users().await?;
+    let id = key.parse::<i64>().ok().map(UserId);
+    users
+        .into_iter()
+        .find(|user| Some(user.id) == id || user.email.eq_ignore_ascii_case(key))
+        .with_context(|| format!("no user with id or email {key:?} (see `trellis users`)"))
+}
+
+/// A team named by id or by name.
+pub async fn find_team(store: &Arc<dyn Store>, key: &str) -> anyhow::Result<Team> {
+    let teams = store.list_teams().await?;
+    let id = key.parse::<i64>().ok().map(TeamId);
+    teams
+        .into_iter()
+        .find(|team| Some(team.id) == id || team.name == key)
+        .with_context(|| format!("no team with id or name {key:?} (see `trellis teams`)"))
+}
+
+/// The stored calendars by name, as business-hours conditions of rules name them. A calendar that
+/// does not read is left out, as the triage service leaves it out.
+pub async fn calendars_by_name(store: &Arc<dyn Store>) -> anyhow::Result<Calendars> {
+    let mut calendars = Calendars::new();
+    for record in store.list_calendars().await? {
+        match calendar_from_record(&record) {
+            Ok(calendar) => {
+                calendars.insert(record.name.clone(), calendar);
+            }
+            Err(error) => tracing::warn!(calendar_id = %record.id, %error, "skipping calendar"),
+        }
+    }
+    Ok(calendars)
+}

@@ -1,0 +1,208 @@
+//! `trellis teams`, `trellis team add`, `trellis team member add` and `trellis team settings`:
+//! the teams conversations are routed to, who is in them, and how each assigns its conversations.
+
+use super::duration::{format_duration, MaybeDuration};
+use super::{find_team, find_user, print_json};
+use crate::config::Config;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use std::str::FromStr;
+use std::sync::Arc;
+use trellis_core::{AssignmentMode, Store, Team, TeamSettings, UserId};
+
+#[derive(Debug, Args)]
+pub struct TeamsArgs {
+    /// Print the teams, their members and settings as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TeamArgs {
+    #[command(subcommand)]
+    pub command: TeamCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team
+    Add {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    /// Manage a team's members
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Change how a team assigns its conversations, then print its settings (with no option:
+    /// print them)
+    Settings(SettingsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a user to a team
+    Add {
+        /// The team's id or name
+        #[arg(value_name = "TEAM")]
+        team: String,
+        /// The user's id or email
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// The team's id or name
+    #[arg(value_name = "TEAM")]
+    pub team: String,
+
+    /// manual, round_robin or balanced
+    #[arg(long, value_parser = clap::value_parser!(AssignmentMode))]
+    pub assignment: Option<AssignmentMode>,
+
+    /// Open conversations an agent may hold unless their own capacity says otherwise
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub capacity: Option<u32>,
+
+    /// Return an agent's open conversations to the queue after this long offline (30m, 2h, …),
+    /// or never
+    #[arg(long, value_name = "DURATION", value_parser = MaybeDuration::from_str)]
+    pub return_after: Option<MaybeDuration>,
+
+    /// Print the settings as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A team as `trellis teams --json` shows it.
+#[derive(Debug, Serialize)]
+struct TeamView {
+    #[serde(flatten)]
+    team: Team,
+    members: Vec<UserId>,
+    settings: TeamSettings,
+}
+
+pub async fn list(config: &Config, args: &TeamsArgs) -> anyhow::Result<()> {
+    let store = crate::startup::open_store(config).await?;
+    let mut views = Vec::new();
+    for team in store.list_teams().await? {
+        let members = store.team_members(team.id).await?;
+        let settings = store.team_settings(team.id).await?;
+        views.push(TeamView { team, members, settings });
+    }
+    if args.json {
+        return print_json(&views);
+    }
+    if views.is_empty() {
+        say!("no teams; add one with `trellis team add NAME`");
+        return Ok(());
+    }
+    say!(
+        "{:>5}  {:<24}  {:>7}  {:<11}  {:>8}  {:<12}",
+        "ID",
+        "NAME",
+        "MEMBERS",
+        "ASSIGNMENT",
+        "CAPACITY",
+        "RETURN AFTER"
+    );
+    for view in &views {
+        say!(
+            "{:>5}  {:<24}  {:>7}  {:<11}  {:>8}  {:<12}",
+            view.team.id,
+            crate::commands::render::cell(&view.team.name, 24),
+            view.members.len(),
+            view.settings.assignment.as_str(),
+            view.settings.default_capacity,
+            return_after(&view.settings),
+        );
+    }
+    Ok(())
+}
+
+fn return_after(settings: &TeamSettings) -> String {
+    settings.return_after_offline_secs.map_or_else(|| "never".to_owned(), format_duration)
+}
+
+pub async fn run(config: &Config, args: TeamArgs) -> anyhow::Result<()> {
+    let store = crate::startup::open_store(config).await?;
+    match args.command {
+        TeamCommand::Add { name } => {
+            let team = store
+                .create_team(&name)
+                .await
+                .with_context(|| format!("cannot add team {name}"))?;
+            say!("team {} added: {}", team.id, team.name);
+        }
+        TeamCommand::Member { command: MemberCommand::Add { team, user } } => {
+            let team = find_team(&store, &team).await?;
+            let user = find_user(&store, &user).await?;
+            store.add_team_member(team.id, user.id).await?;
+            say!("{} <{}> is a member of team {}", user.name, user.email, team.name);
+        }
+        TeamCommand::Settings(args) => settings(&store, args).await?,
+    }
+    Ok(())
+}
+
+async fn settings(store: &Arc<dyn Store>, args: SettingsArgs) -> anyhow::Result<()> {
+    let team = find_team(store, &args.team).await?;
+    let mut settings = store.team_settings(team.id).await?;
+    let changed =
+        args.assignment.is_some() || args.capacity.is_some() || args.return_after.is_some();
+    if let Some(mode) = args.assignment {
+        settings.assignment = mode;
+    }
+    if let Some(capacity) = args.capacity {
+        settings.default_capacity = capacity;
+    }
+    if let Some(after) = args.return_after {
+        settings.return_after_offline_secs = after.secs;
+    }
+    if changed {
+        store.update_team_settings(settings.clone()).await?;
+        // Read back what the store now holds rather than echoing the request.
+        settings = store.team_settings(team.id).await?;
+    }
+    if args.json {
+        return print_json(&settings);
+    }
+    say!("team {} ({}):", team.name, team.id);
+    say!("  assignment:    {}", settings.assignment);
+    say!("  capacity:      {} open conversations an agent", settings.default_capacity);
+    say!("  return after:  {} offline", return_after(&settings));
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn settings(args: &[&str]) -> super::SettingsArgs {
+        let line = ["trellis", "team", "settings"].iter().chain(args);
+        let Command::Team(team) = Cli::try_parse_from(line).unwrap().command else {
+            panic!("expected team")
+        };
+        let super::TeamCommand::Settings(settings) = team.command else {
+            panic!("expected settings")
+        };
+        settings
+    }
+
+    #[test]
+    fn team_settings_read_a_return_after_duration_or_never() {
+        let args = settings(&["Support", "--return-after", "2h", "--capacity", "4"]);
+        assert_eq!(args.return_after.map(|after| after.secs), Some(Some(7_200)));
+        assert_eq!(args.capacity, Some(4));
+        let args = settings(&["Support", "--return-after", "never"]);
+        assert_eq!(args.return_after.map(|after| after.secs), Some(None));
+        assert!(settings(&["Support"]).return_after.is_none());
+    }
+}

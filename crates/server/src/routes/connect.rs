@@ -1,0 +1,254 @@
+//! Connecting accounts over HTTP:
+//!
+//! - `GET /api/v1/connect/x/start?brand_id=[&base_url=]` → 302 to X's authorize page (PKCE);
+//!   `GET /api/v1/connect/x/callback?code&state` → the connected account.
+//! - `GET /api/v1/connect/facebook/start?brand_id=[&base_url=]` → 302 to the login dialog;
+//!   `GET /api/v1/connect/facebook/callback?code&state` → the Pages to pick and a one-time
+//!   `selection`; `POST /api/v1/connect/facebook/pages {selection, page_ids}` → the accounts.
+//! - `POST /api/v1/connect/discourse {brand_id, base_url, username, api_key}` → the account.
+//!
+//! No answer ever holds a token. (Authentication of these routes comes with the web UI.)
+
+use crate::accounts::connect::{self, authorize_base, PagesToPick};
+use crate::accounts::settings::{
+    FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL,
+};
+use crate::accounts::Connectors;
+use crate::error::AppError;
+use crate::extract::{AppJson, AppQuery};
+use crate::secrets::{AccountSecrets, SecretKey};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use std::sync::Arc;
+use trellis_core::{Account, BrandId, Channel};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/connect/x/start", get(x_start))
+        .route("/connect/x/callback", get(x_callback))
+        .route("/connect/facebook/start", get(facebook_start))
+        .route("/connect/facebook/callback", get(facebook_callback))
+        .route("/connect/facebook/pages", post(facebook_pages))
+        .route("/connect/discourse", post(discourse))
+}
+
+#[derive(Debug, Deserialize)]
+struct StartParams {
+    brand_id: i64,
+    /// The API to connect against when not the platform's own (a proxy, a simulator).
+    base_url: Option<String>,
+}
+
+/// What a platform sends the admin back with: a code, or why there is none.
+#[derive(Debug, Deserialize)]
+struct CallbackParams {
+    code: Option<String>,
+    state: String,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl CallbackParams {
+    fn code(&self) -> Result<&str, AppError> {
+        match (&self.code, &self.error) {
+            (Some(code), None) => Ok(code),
+            (_, error) => Err(AppError::Invalid(format!(
+                "authorization was not granted: {}",
+                self.error_description.as_deref().or(error.as_deref()).unwrap_or("no code given")
+            ))),
+        }
+    }
+}
+
+async fn x_start(
+    State(state): State<AppState>,
+    AppQuery(params): AppQuery<StartParams>,
+) -> Result<Response, AppError> {
+    let brand_id = known_brand(&state, params.brand_id).await?;
+    let (_, connectors) = services(&state)?;
+    let app = &state.config.x;
+    let base_url = checked_base_url(params.base_url, &app.base_url)?;
+    let authorize = authorize_base(&app.authorize_url, X_AUTHORIZE_URL, &base_url, X_BASE_URL);
+    let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "x");
+    let url = connect::start_x(
+        &connectors,
+        &state.accounts.pending,
+        brand_id,
+        &base_url,
+        &authorize,
+        &redirect,
+    )?;
+    Ok(found(url))
+}
+
+async fn x_callback(
+    State(state): State<AppState>,
+    AppQuery(params): AppQuery<CallbackParams>,
+) -> Result<(StatusCode, AppJson<Account>), AppError> {
+    let code = match params.code() {
+        Ok(code) => code,
+        Err(error) => {
+            // The flow is over either way: forget its verifier.
+            state.accounts.pending.take_x(&params.state);
+            return Err(error);
+        }
+    };
+    let (key, connectors) = services(&state)?;
+    let account = connect::finish_x(
+        &state.store,
+        &key,
+        &connectors,
+        &state.accounts.pending,
+        code,
+        &params.state,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, AppJson(account)))
+}
+
+async fn facebook_start(
+    State(state): State<AppState>,
+    AppQuery(params): AppQuery<StartParams>,
+) -> Result<Response, AppError> {
+    let brand_id = known_brand(&state, params.brand_id).await?;
+    let (_, connectors) = services(&state)?;
+    let app = &state.config.facebook;
+    let base_url = checked_base_url(params.base_url, &app.base_url)?;
+    let dialog = authorize_base(&app.dialog_url, FACEBOOK_DIALOG_URL, &base_url, FACEBOOK_BASE_URL);
+    let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "facebook");
+    let url = connect::start_facebook(
+        &connectors,
+        &state.accounts.pending,
+        brand_id,
+        &base_url,
+        &dialog,
+        &redirect,
+    )?;
+    Ok(found(url))
+}
+
+async fn facebook_callback(
+    State(state): State<AppState>,
+    AppQuery(params): AppQuery<CallbackParams>,
+) -> Result<AppJson<PagesToPick>, AppError> {
+    let code = match params.code() {
+        Ok(code) => code,
+        Err(error) => {
+            state.accounts.pending.take_facebook(&params.state);
+            return Err(error);
+        }
+    };
+    let (_, connectors) = services(&state)?;
+    let pages =
+        connect::facebook_callback(&connectors, &state.accounts.pending, code, &params.state)
+            .await?;
+    Ok(AppJson(pages))
+}
+
+#[derive(Debug, Deserialize)]
+struct PickPages {
+    selection: String,
+    page_ids: Vec<String>,
+}
+
+async fn facebook_pages(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<PickPages>,
+) -> Result<(StatusCode, AppJson<Vec<Account>>), AppError> {
+    let (key, connectors) = services(&state)?;
+    let accounts = connect::pick_pages(
+        &state.store,
+        &key,
+        &connectors,
+        &state.accounts.pending,
+        &body.selection,
+        &body.page_ids,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, AppJson(accounts)))
+}
+
+#[derive(Deserialize)]
+struct ConnectDiscourse {
+    brand_id: i64,
+    base_url: String,
+    username: String,
+    api_key: String,
+}
+
+async fn discourse(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<ConnectDiscourse>,
+) -> Result<(StatusCode, AppJson<Account>), AppError> {
+    let brand_id = known_brand(&state, body.brand_id).await?;
+    let base_url = checked_base_url(Some(body.base_url), "")?;
+    if body.username.trim().is_empty() || body.api_key.trim().is_empty() {
+        return Err(AppError::InvalidBody("username and api_key must not be empty".to_owned()));
+    }
+    let (key, connectors) = services(&state)?;
+    let secrets = AccountSecrets {
+        access_token: body.api_key,
+        refresh_token: None,
+        expires_at: None,
+        api_username: Some(body.username.clone()),
+    };
+    let connector = connectors.get(Channel::Discourse);
+    let account = connect::connect_with_token(
+        &state.store,
+        &key,
+        connector.as_ref(),
+        brand_id,
+        &base_url,
+        Some(&body.username),
+        secrets,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, AppJson(account)))
+}
+
+/// The secret key and connectors, made on first use.
+fn services(state: &AppState) -> Result<(Arc<SecretKey>, Arc<Connectors>), AppError> {
+    let key = state.accounts.key(&state.config).map_err(AppError::internal)?;
+    let connectors = state.accounts.connectors(&state.config).map_err(AppError::internal)?;
+    Ok((key, connectors))
+}
+
+async fn known_brand(state: &AppState, brand_id: i64) -> Result<BrandId, AppError> {
+    let brands = state.store.list_brands().await?;
+    brands
+        .iter()
+        .find(|brand| brand.id == BrandId(brand_id))
+        .map(|brand| brand.id)
+        .ok_or_else(|| AppError::NotFound(format!("brand {brand_id} not found")))
+}
+
+/// `given` (or `default`) as an http(s) URL without a trailing slash.
+fn checked_base_url(given: Option<String>, default: &str) -> Result<String, AppError> {
+    let base_url = given.unwrap_or_else(|| default.to_owned());
+    match url::Url::parse(base_url.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            Ok(base_url.trim().trim_end_matches('/').to_owned())
+        }
+        _ => Err(AppError::InvalidParameter(format!(
+            "base_url {base_url:?} is not an http:// or https:// URL"
+        ))),
+    }
+}
+
+/// The configured redirect URL, or this server's own callback when none is (fine on one machine;
+/// a registered app needs the public URL configured).
+fn redirect_uri(state: &AppState, configured: Option<&str>, platform: &str) -> String {
+    configured.map_or_else(
+        || format!("http://{}/api/v1/connect/{platform}/callback", state.config.bind),
+        str::to_owned,
+    )
+}
+
+fn found(url: url::Url) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response()
+}

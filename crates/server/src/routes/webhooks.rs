@@ -1,0 +1,243 @@
+//! Platform webhooks: a faster path than polling where platforms push.
+//!
+//! Every delivery is checked against its platform's signature over the raw body before anything
+//! else is read; a missing or wrong signature is refused with 401 and a warning (never the body).
+//! A signed delivery goes through the same idempotent `Store::ingest` as polling, so a message
+//! that arrives both ways is stored once. Signed items that cannot be read are recorded as ingest
+//! errors against their account (visible in `trellis account list`) and the rest of the delivery
+//! is kept; the answer is still 200 so the platform does not redeliver the same bytes forever. A
+//! signed body that cannot even be routed to an account (not JSON, no account id) is answered 400.
+//!
+//! - Facebook: `GET /webhooks/facebook` answers the subscription handshake; `POST` deliveries are
+//!   routed by Page id. Feed changes are ingested; Messenger messages (which name people, not
+//!   conversations) ring the doorbell of the account's `conversations` stream instead, so they
+//!   enter through polling with the thread polling gives them.
+//! - Discourse: `POST /webhooks/discourse/{account_id}`, one webhook per connected forum.
+//! - X: `GET /webhooks/x?crc_token=` answers the CRC check; `POST` deliveries are doorbells that
+//!   make the scheduler poll the announced streams now.
+
+use crate::error::AppError;
+use crate::extract::AppQuery;
+use crate::state::AppState;
+use crate::sync::deliveries::{ingest_delivery, item_error, Delivered};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use trellis_connector_discourse::webhook as discourse;
+use trellis_connector_facebook::webhook as facebook;
+use trellis_connector_x::webhook as x;
+use trellis_core::{AccountId, Channel, MessageKind};
+
+/// Deliveries larger than this are refused before they are read: platforms send small JSON.
+pub const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/facebook", get(facebook_handshake).post(facebook_delivery))
+        .route("/webhooks/discourse/{account_id}", axum::routing::post(discourse_delivery))
+        .route("/webhooks/x", get(x_crc).post(x_delivery))
+        .layer(DefaultBodyLimit::max(MAX_DELIVERY_BYTES))
+}
+
+/// Refuses a delivery whose signature does not hold, logging why but nothing of the body.
+fn refuse(platform: &'static str, reason: &str) -> AppError {
+    tracing::warn!(platform, reason, "webhook delivery refused");
+    AppError::Unauthorized(format!("{platform} webhook signature is missing or wrong"))
+}
+
+fn not_configured(platform: &'static str, setting: &str) -> AppError {
+    tracing::warn!(platform, setting, "webhook delivery received but webhooks are not configured");
+    AppError::NotFound(format!("{platform} webhooks are not configured (set {setting})"))
+}
+
+async fn facebook_handshake(
+    State(state): State<AppState>,
+    AppQuery(params): AppQuery<HashMap<String, String>>,
+) -> Result<String, AppError> {
+    let verify_token = state
+        .config
+        .facebook
+        .verify_token
+        .as_deref()
+        .ok_or_else(|| not_configured("facebook", "facebook.verify_token"))?;
+    facebook::verify_challenge(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), verify_token)
+        .map_err(|error| {
+            tracing::warn!(platform = "facebook", reason = %error, "webhook subscription refused");
+            AppError::Forbidden(error.to_string())
+        })
+}
+
+async fn facebook_delivery(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let secret = state
+        .config
+        .facebook
+        .app_secret
+        .as_deref()
+        .ok_or_else(|| not_configured("facebook", "facebook.app_secret"))?;
+    facebook::verify_signature(secret, &headers, &body)
+        .map_err(|error| refuse("facebook", &error.to_string()))?;
+    let envelope: Value = serde_json::from_slice(&body)
+        .map_err(|error| AppError::InvalidBody(format!("unreadable facebook delivery: {error}")))?;
+    let entries = envelope.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut delivered = Delivered::default();
+    for entry in entries {
+        let Some(page_id) = entry.get("id").and_then(Value::as_str) else {
+            tracing::warn!(platform = "facebook", "delivery entry without a page id");
+            continue;
+        };
+        let Some(account) = state.store.find_account(Channel::Facebook, page_id).await? else {
+            tracing::warn!(
+                platform = "facebook",
+                page_id,
+                "delivery for a page that is not connected"
+            );
+            continue;
+        };
+        let mut messages = Vec::new();
+        let mut errors = Vec::new();
+        let mut doorbell = false;
+        // Items are parsed one at a time, so one unreadable item does not cost its neighbours.
+        for (field, stream) in [("messaging", "conversations"), ("changes", "feed")] {
+            for item in entry.get(field).and_then(Value::as_array).into_iter().flatten() {
+                let single = json!({"object": "page", "entry": [{
+                    "id": page_id, "time": entry.get("time"), field: [item],
+                }]});
+                match facebook::parse_delivery(page_id, single.to_string().as_bytes()) {
+                    Ok(parsed) => {
+                        for message in parsed {
+                            if message.kind == MessageKind::DirectMessage
+                                && message.thread_platform_id.is_none()
+                            {
+                                doorbell = true;
+                            } else {
+                                messages.push(message);
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        errors.push(item_error(&account, stream, item, &error.to_string()))
+                    }
+                }
+            }
+        }
+        if doorbell {
+            delivered.poked += usize::from(
+                state
+                    .sync
+                    .poke(account.id, vec![trellis_connector_facebook::CONVERSATIONS.to_owned()]),
+            );
+        }
+        delivered.absorb(ingest_delivery(&state, &account, messages, errors).await?);
+    }
+    Ok(Json(delivered.to_json()))
+}
+
+async fn discourse_delivery(
+    State(state): State<AppState>,
+    Path(account_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let secret = state
+        .config
+        .discourse
+        .webhook_secret
+        .as_deref()
+        .ok_or_else(|| not_configured("discourse", "discourse.webhook_secret"))?;
+    let signature = headers.get(discourse::SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    discourse::verify_signature(secret.as_bytes(), signature, &body)
+        .map_err(|error| refuse("discourse", &error.to_string()))?;
+    let account = state.store.get_account(AccountId(account_id)).await?;
+    if account.channel != Channel::Discourse {
+        return Err(AppError::NotFound(format!("account {account_id} is not a discourse account")));
+    }
+    let event = headers.get(discourse::EVENT_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let delivered = match discourse::parse_delivery(event, &body, &account.platform_account_id) {
+        Ok(discourse::Delivery::Ping) => Delivered::default(),
+        Ok(discourse::Delivery::Ignored { event }) => {
+            tracing::debug!(account_id = %account.id, event, "discourse event ignored");
+            Delivered::default()
+        }
+        Ok(discourse::Delivery::Messages(messages)) => {
+            ingest_delivery(&state, &account, messages, Vec::new()).await?
+        }
+        Err(error) => {
+            let payload: Value = serde_json::from_slice(&body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+            let stream = if event.is_empty() { "webhook" } else { event };
+            let error = item_error(&account, stream, &payload, &error.to_string());
+            ingest_delivery(&state, &account, Vec::new(), vec![error]).await?
+        }
+    };
+    Ok(Json(delivered.to_json()))
+}
+
+#[derive(Deserialize)]
+struct Crc {
+    crc_token: String,
+}
+
+async fn x_crc(
+    State(state): State<AppState>,
+    AppQuery(crc): AppQuery<Crc>,
+) -> Result<Json<Value>, AppError> {
+    let secret = state
+        .config
+        .x
+        .consumer_secret
+        .as_deref()
+        .ok_or_else(|| not_configured("x", "x.consumer_secret"))?;
+    Ok(Json(x::crc_response(secret, &crc.crc_token)))
+}
+
+async fn x_delivery(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let secret = state
+        .config
+        .x
+        .consumer_secret
+        .as_deref()
+        .ok_or_else(|| not_configured("x", "x.consumer_secret"))?;
+    let signature = headers.get(x::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !x::verify_signature(secret, &body, signature) {
+        return Err(refuse(
+            "x",
+            if signature.is_empty() { "missing signature" } else { "bad signature" },
+        ));
+    }
+    let envelope: Value = serde_json::from_slice(&body)
+        .map_err(|error| AppError::InvalidBody(format!("unreadable x delivery: {error}")))?;
+    let Some(user_id) = envelope.get("for_user_id").and_then(Value::as_str) else {
+        return Err(AppError::InvalidBody("x delivery without for_user_id".into()));
+    };
+    let mut delivered = Delivered::default();
+    match state.store.find_account(Channel::X, user_id).await? {
+        None => {
+            tracing::warn!(platform = "x", user_id, "delivery for an account that is not connected")
+        }
+        Some(account) => match x::streams_with_news(&body, user_id) {
+            Ok(streams) if streams.is_empty() => {}
+            Ok(streams) => {
+                let streams = streams.into_iter().map(str::to_owned).collect();
+                delivered.poked += usize::from(state.sync.poke(account.id, streams));
+            }
+            Err(error) => {
+                let error = item_error(&account, "webhook", &envelope, &error.to_string());
+                delivered.absorb(ingest_delivery(&state, &account, Vec::new(), vec![error]).await?);
+            }
+        },
+    }
+    Ok(Json(delivered.to_json()))
+}

@@ -1,0 +1,94 @@
+//! Ingesting webhook deliveries: the same idempotent path as polling, with unreadable items kept
+//! as ingest errors against their account.
+
+use super::ingest::{add_outcome, ingest_keeping_the_rest};
+use crate::state::AppState;
+use chrono::Utc;
+use serde_json::{json, Value};
+use trellis_core::{
+    Account, IngestBatch, IngestOutcome, IngestSource, NewIngestError, NewMessage, StoreResult,
+};
+
+/// What a delivery did, answered to the platform (which only looks at the status).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub outcome: IngestOutcome,
+    /// Items recorded as ingest errors.
+    pub refused: usize,
+    /// Streams rung for an immediate poll.
+    pub poked: usize,
+}
+
+impl Delivered {
+    pub fn absorb(&mut self, other: Delivered) {
+        add_outcome(&mut self.outcome, other.outcome);
+        self.refused += other.refused;
+        self.poked += other.poked;
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "inserted": self.outcome.inserted,
+            "updated": self.outcome.updated,
+            "unchanged": self.outcome.unchanged,
+            "refused": self.refused,
+            "polls_requested": self.poked,
+        })
+    }
+}
+
+/// An ingest error for one item of a delivery that could not be read.
+pub fn item_error(account: &Account, stream: &str, item: &Value, reason: &str) -> NewIngestError {
+    let platform_id = ["id", "comment_id", "mid"]
+        .iter()
+        .find_map(|key| item.get(*key).or_else(|| item.pointer(&format!("/message/{key}"))))
+        .or_else(|| item.pointer("/value/comment_id"))
+        .or_else(|| item.pointer("/post/id"))
+        .and_then(|id| match id {
+            Value::String(id) => Some(id.clone()),
+            Value::Number(id) => Some(id.to_string()),
+            _ => None,
+        });
+    NewIngestError {
+        account_id: account.id,
+        source: IngestSource::Webhook,
+        stream: Some(stream.to_owned()),
+        platform_id,
+        reason: reason.to_owned(),
+        payload_excerpt: item.to_string(),
+        at: Utc::now(),
+    }
+}
+
+/// Ingests a delivery's readable messages (keeping the rest when the store refuses some) and
+/// records its unreadable items.
+pub async fn ingest_delivery(
+    state: &AppState,
+    account: &Account,
+    messages: Vec<NewMessage>,
+    errors: Vec<NewIngestError>,
+) -> StoreResult<Delivered> {
+    let mut delivered = Delivered::default();
+    let mut errors = errors;
+    if !messages.is_empty() {
+        let store = state.store.clone();
+        let ingest = |batch| {
+            let store = store.clone();
+            async move { store.ingest(batch).await }
+        };
+        let batch = IngestBatch { account_id: account.id, messages, cursors: Vec::new() };
+        let ingested =
+            ingest_keeping_the_rest(ingest, batch, IngestSource::Webhook, None, Utc::now()).await?;
+        delivered.outcome = ingested.outcome;
+        errors.extend(ingested.refused);
+    }
+    for error in errors {
+        tracing::warn!(account_id = %account.id, stream = error.stream.as_deref().unwrap_or("-"), reason = %error.reason, "webhook item not ingested");
+        state.store.record_ingest_error(error).await?;
+        delivered.refused += 1;
+    }
+    if delivered.outcome.inserted + delivered.outcome.updated > 0 {
+        tracing::info!(account_id = %account.id, inserted = delivered.outcome.inserted, updated = delivered.outcome.updated, "webhook delivery ingested");
+    }
+    Ok(delivered)
+}
