@@ -17,6 +17,9 @@ use std::process::Command;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "trellis-bench", version)]
 pub struct Options {
+    /// Another benchmark than the default one (ingest, search, list and peers).
+    #[command(subcommand)]
+    pub mode: Option<Mode>,
     /// How many messages the corpus has.
     #[arg(long, default_value_t = 100_000)]
     pub messages: u64,
@@ -45,6 +48,13 @@ pub struct Options {
     /// Internal: open an existing data dir, run the mixes, print RSS (the serving-memory probe).
     #[arg(long, hide = true)]
     pub serve_probe: bool,
+}
+
+/// The benchmarks other than the default one.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Mode {
+    /// A burst across X, Facebook and Discourse: polled, stored and searchable (docs/performance.md).
+    Burst(crate::burst::BurstOptions),
 }
 
 impl Options {
