@@ -204,6 +204,21 @@ pub struct OutboxFilter {
     pub limit: u32,
 }
 
+/// A connect flow between its steps (an OAuth authorization under way, Pages waiting for the
+/// admin's pick), kept by the store so the platform may send the admin back to any node. What it
+/// holds (a PKCE verifier, Page tokens) is sealed like credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectFlow {
+    /// The one-time token the flow is found by: the OAuth `state`, or a Page selection.
+    pub token: String,
+    /// Which step of which flow (`x`, `facebook`, `facebook_pages`): a token is only taken for
+    /// the step it was made for.
+    pub kind: String,
+    pub sealed: SealedSecret,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Seals an account's first credentials for the id the store has just given it: the id is bound
 /// into the ciphertext, so sealing has to wait for it. It runs inside the store's transaction, so
 /// it must be quick and must not call the store; an error from it rolls the account back.
@@ -306,4 +321,18 @@ pub trait ConnectionStore: Send + Sync {
     /// The earliest time an entry becomes due (queued retry or expiring claim), so a worker sleeps
     /// exactly until then.
     async fn next_outbound_due(&self) -> StoreResult<Option<DateTime<Utc>>>;
+
+    // --- connect flows ---
+    /// Keeps a connect flow until it is taken or expires. Flows that expired before its
+    /// `created_at` are forgotten on the way, so the table holds only the flows under way. A
+    /// token already kept is refused with [`crate::StoreError::Conflict`].
+    async fn put_connect_flow(&self, flow: ConnectFlow) -> StoreResult<()>;
+    /// Takes the flow of `token` made for `kind`, at most once: it is deleted and returned when
+    /// it has not expired at `now`. An unknown, taken, expired or other-kind token is `None`.
+    async fn take_connect_flow(
+        &self,
+        kind: &str,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SealedSecret>>;
 }

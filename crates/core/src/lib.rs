@@ -20,7 +20,7 @@ pub mod workflow;
 
 pub use change::{Change, ChangeKind};
 pub use connection::{
-    AccountHealth, AccountStatus, ConnectionStore, IngestError, IngestSource, NewIngestError,
+    AccountHealth, AccountStatus, ConnectFlow, ConnectionStore, IngestError, IngestSource, NewIngestError,
     NewOutboxItem, OutboxFilter, OutboxId, OutboxItem, OutboxResult, OutboxState, PollReport,
     SealedSecret, StoredCredentials,
 };

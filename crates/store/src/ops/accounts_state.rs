@@ -1,7 +1,8 @@
 //! An account at work: finding it by platform id, its sealed credentials, status, poll health,
 //! polling lease and ingest errors; creating it with its credentials and deleting it are in
-//! `lifecycle.rs`. The outbox is in `outbox.rs`.
+//! `lifecycle.rs`; connect flows under way in `flows.rs`. The outbox is in `outbox.rs`.
 
+pub(crate) mod flows;
 pub(crate) mod lifecycle;
 mod poll;
 pub(crate) use poll::{after_poll, check_report, health_visibly_changed};
@@ -28,6 +29,7 @@ pub(crate) fn reason(reason: Option<String>) -> Option<String> {
 
 macro_rules! accounts_state_ops {
     () => {
+        $crate::ops::accounts_state::flows::connect_flow_ops!();
         $crate::ops::accounts_state::lifecycle::account_lifecycle_ops!();
         impl This {
             async fn find_account_impl(

@@ -128,6 +128,19 @@ macro_rules! connection_ops {
             ) -> StoreResult<Option<chrono::DateTime<chrono::Utc>>> {
                 self.next_outbound_due_impl().await
             }
+
+            async fn put_connect_flow(&self, flow: trellis_core::ConnectFlow) -> StoreResult<()> {
+                self.put_connect_flow_impl(flow).await
+            }
+
+            async fn take_connect_flow(
+                &self,
+                kind: &str,
+                token: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> StoreResult<Option<SealedSecret>> {
+                self.take_connect_flow_impl(kind, token, now).await
+            }
         }
     };
 }

@@ -1,6 +1,8 @@
 //! Accounts at work: finding them, sealed credentials, status, poll health, leases, ingest errors.
-//! Creating an account with its credentials and deleting one are in `connection/lifecycle.rs`.
+//! Creating an account with its credentials and deleting one are in `connection/lifecycle.rs`;
+//! connect flows under way in `connection/flows.rs`.
 
+mod flows;
 mod lifecycle;
 
 use crate::harness::{account, at, Harness};
