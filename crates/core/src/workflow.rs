@@ -328,6 +328,12 @@ pub trait WorkflowStore: Send + Sync {
         calendar: CalendarInput,
     ) -> StoreResult<CalendarRecord>;
     async fn list_calendars(&self) -> StoreResult<Vec<CalendarRecord>>;
+    /// Deletes a calendar nothing counts in any more, appending `policy_updated` (entity: the
+    /// calendar). Refused with [`crate::StoreError::Conflict`], naming what uses it, while an SLA
+    /// policy counts in it or a rule's business-hours condition names it and no other calendar
+    /// has that name (the rule would stop compiling). An unknown id is
+    /// [`crate::StoreError::NotFound`].
+    async fn delete_calendar(&self, id: CalendarId) -> StoreResult<()>;
     async fn create_sla_policy(&self, policy: SlaPolicyInput) -> StoreResult<SlaPolicyRecord>;
     /// Making a policy the default takes the flag from the previous default.
     async fn update_sla_policy(
@@ -336,6 +342,21 @@ pub trait WorkflowStore: Send + Sync {
         policy: SlaPolicyInput,
     ) -> StoreResult<SlaPolicyRecord>;
     async fn list_sla_policies(&self) -> StoreResult<Vec<SlaPolicyRecord>>;
+    /// Deletes an SLA policy, appending `policy_updated` (entity: the deleted policy) so triage
+    /// reloads its policies and recomputes the clocks still counting.
+    ///
+    /// Refused with [`crate::StoreError::Conflict`] for the default policy (make another policy
+    /// the default first), while a rule's `apply_sla_policy` action names it (the message names
+    /// the rules), and while conversations are timed by it but no default policy exists to take
+    /// them over. An unknown id is [`crate::StoreError::NotFound`].
+    ///
+    /// Conversations whose SLA record is on it move to the default policy in the same
+    /// transaction, each with an `sla_policy_applied` timeline event naming the default (actor:
+    /// system, detail `{"policy_id", "name", "replaced_policy_id"}`): their history, re-read, is
+    /// timed by the default from then on, so no record or recomputation points at the deleted
+    /// policy. Paused and settled clocks keep their last computation until the conversation
+    /// next changes, as after any policy edit.
+    async fn delete_sla_policy(&self, id: SlaPolicyId) -> StoreResult<()>;
 
     /// A conversation's SLA record, `None` before one was computed.
     async fn conversation_sla(&self, id: ConversationId) -> StoreResult<Option<ConversationSla>>;

@@ -131,6 +131,10 @@ macro_rules! workflow_ops {
                 self.list_calendars_impl().await
             }
 
+            async fn delete_calendar(&self, id: CalendarId) -> StoreResult<()> {
+                self.delete_calendar_impl(id).await
+            }
+
             async fn create_sla_policy(
                 &self,
                 policy: SlaPolicyInput,
@@ -148,6 +152,10 @@ macro_rules! workflow_ops {
 
             async fn list_sla_policies(&self) -> StoreResult<Vec<SlaPolicyRecord>> {
                 self.list_sla_policies_impl().await
+            }
+
+            async fn delete_sla_policy(&self, id: SlaPolicyId) -> StoreResult<()> {
+                self.delete_sla_policy_impl(id).await
             }
 
             async fn conversation_sla(

@@ -45,6 +45,7 @@ mod workflow_capacity;
 mod workflow_fixtures;
 mod workflow_inbox;
 mod workflow_leases;
+mod workflow_policy_delete;
 mod workflow_rules;
 mod workflow_sla;
 mod workflow_timeline;
