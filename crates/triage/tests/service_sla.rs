@@ -8,9 +8,12 @@ use chrono::Duration;
 use serde_json::json;
 use service_common::*;
 use trellis_core::{
-    Actor, ConversationId, ConversationPatch, ConversationStatus, Direction, Store,
+    Actor, CalendarInput, ConversationId, ConversationPatch, ConversationStatus, Direction,
+    NewTimelineEvent, Priority, RuleRecord, Store, StoreError,
 };
+use trellis_triage::rules::{Action, Condition, ConditionGroup, MatchMode, Rule, RuleId};
 use trellis_triage::service::{RuleTarget, TriageService};
+use trellis_triage::stored::rule_input;
 
 async fn set_status(store: &dyn Store, id: ConversationId, status: ConversationStatus) {
     let patch = ConversationPatch { status: Some(status), ..Default::default() };
@@ -143,4 +146,85 @@ async fn a_conversation_without_any_policy_is_not_timed() {
     TriageService::new(db.store.clone()).catch_up().await.unwrap();
     assert_eq!(s.conversation_sla(asked.conversation_id).await.unwrap(), None);
     assert_eq!(s.next_sla_transition().await.unwrap(), None);
+}
+
+/// A rule stored exactly as the triage crate writes one: the store must recognize the references
+/// in it that refuse a deletion.
+async fn stored_rule(store: &dyn Store, conditions: Vec<Condition>, action: Action) -> RuleRecord {
+    let rule = Rule {
+        id: RuleId(0),
+        name: "Pinned".into(),
+        enabled: true,
+        conditions: ConditionGroup { match_mode: MatchMode::All, conditions },
+        actions: vec![action],
+        stop_processing: false,
+    };
+    store.create_rule(rule_input(&rule)).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_deleted_policy_hands_its_running_clocks_to_the_default() {
+    let db = sqlite().await;
+    let s = db.store.as_ref();
+    let account = account(s).await;
+    let relaxed = policy(s, policy_input("Relaxed", true, 3600, 3600, 86_400, 80, json!({}))).await;
+    let strict = policy(s, policy_input("Strict", false, 600, 600, 3600, 80, json!({}))).await;
+    let medium = policy(s, policy_input("Medium", false, 1800, 1800, 7200, 80, json!({}))).await;
+    let applies_strict =
+        stored_rule(s, Vec::new(), Action::ApplySlaPolicy { policy_id: strict.id.0 }).await;
+    let service = TriageService::new(db.store.clone());
+    let asked = ingest(s, &account, tweet("1", "1", Direction::Inbound, "hello?", ago(2))).await;
+    let id = asked.conversation_id;
+    // Medium came first: once Strict is gone, the default takes over, not the policy before it.
+    let medium_applied = NewTimelineEvent {
+        conversation_id: id,
+        at: ago(1),
+        actor: Actor::System,
+        kind: "sla_policy_applied".into(),
+        detail: json!({ "policy_id": medium.id, "name": "Medium" }),
+    };
+    s.record_timeline(vec![medium_applied]).await.unwrap();
+    service.catch_up().await.unwrap();
+    let sla = s.conversation_sla(id).await.unwrap().unwrap();
+    assert_eq!(sla.policy_id, Some(strict.id));
+    assert_eq!(sla.clocks[0].due_at, Some(asked.created_at + Duration::minutes(10)));
+
+    let refused = s.delete_sla_policy(strict.id).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "the rule applies it: {refused:?}");
+    s.delete_rule(applies_strict.id).await.unwrap();
+    s.delete_sla_policy(strict.id).await.unwrap();
+    service.catch_up().await.unwrap();
+
+    let sla = s.conversation_sla(id).await.unwrap().unwrap();
+    assert_eq!(sla.policy_id, Some(relaxed.id));
+    let first = &sla.clocks[0];
+    assert_eq!((first.metric.as_str(), first.state.as_str()), ("first_response", "running"));
+    assert_eq!(first.due_at, Some(asked.created_at + Duration::hours(1)), "timed by the default");
+    assert_eq!(sla.next_transition_at, first.warning_at);
+    let applied = timeline_kinds(s, id, "sla_policy_applied").await;
+    assert_eq!(applied.len(), 3, "medium, the rule's, then the hand-over: {applied:?}");
+    assert_eq!(applied[2].event.actor, Actor::System);
+    assert_eq!(applied[2].event.detail["policy_id"], json!(relaxed.id));
+    assert!(timeline_kinds(s, id, "sla_breached").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_calendar_named_by_a_business_hours_condition_is_kept() {
+    let db = sqlite().await;
+    let s = db.store.as_ref();
+    let hours = json!({ "time_zone": "Europe/Paris", "hours": { "mon": [["09:00", "17:00"]] } });
+    let input = CalendarInput { name: "support-eu".into(), definition: hours };
+    let calendar = s.create_calendar(input).await.unwrap();
+    let outside = Condition::Not {
+        condition: Box::new(Condition::WithinBusinessHours { calendar: "support-eu".into() }),
+    };
+    let rule =
+        stored_rule(s, vec![outside], Action::SetPriority { priority: Priority::High }).await;
+    let refused = s.delete_calendar(calendar.id).await;
+    let Err(StoreError::Conflict(reason)) = refused else {
+        panic!("expected a conflict: {refused:?}")
+    };
+    assert!(reason.contains(&format!("rule {} \"Pinned\"", rule.id)), "{reason}");
+    s.delete_rule(rule.id).await.unwrap();
+    s.delete_calendar(calendar.id).await.unwrap();
 }
