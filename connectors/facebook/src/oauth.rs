@@ -17,7 +17,7 @@ use oauth2::{
     HttpResponse, RedirectUrl, RequestTokenError, TokenResponse, TokenUrl,
 };
 use reqwest::Url;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -71,7 +71,7 @@ impl fmt::Debug for UserToken {
 }
 
 /// A Page the user manages, with its Page token.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageGrant {
     pub id: String,
     pub name: String,

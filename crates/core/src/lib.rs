@@ -20,9 +20,9 @@ pub mod workflow;
 
 pub use change::{Change, ChangeKind};
 pub use connection::{
-    AccountHealth, AccountStatus, ConnectFlow, ConnectionStore, IngestError, IngestSource, NewIngestError,
-    NewOutboxItem, OutboxFilter, OutboxId, OutboxItem, OutboxResult, OutboxState, PollReport,
-    SealedSecret, StoredCredentials,
+    AccountHealth, AccountStatus, ConnectFlow, ConnectionStore, IngestError, IngestSource,
+    NewIngestError, NewOutboxItem, OutboxFilter, OutboxId, OutboxItem, OutboxResult, OutboxState,
+    PollReport, SealedSecret, StoredCredentials,
 };
 pub use connector::{
     AccountAccess, AccountIdentity, Backoff, Connector, ConnectorError, Credentials, Delivered,

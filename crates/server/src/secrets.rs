@@ -3,15 +3,18 @@
 //!
 //! A sealed value reads `v1:<base64(nonce || ciphertext)>`. The nonce is 96 random bits, fresh for
 //! every seal. The account id is bound as associated data, so a sealed value copied onto another
-//! account's row does not open. Nothing here ever logs, prints or returns a token: [`SecretKey`] and
-//! [`AccountSecrets`] redact themselves in `Debug`, and every error names the likely cause, never
-//! the secret.
+//! account's row does not open. The state of a connect flow under way (a PKCE verifier, Page
+//! tokens) is sealed the same way, bound to the flow's token.
+//!
+//! Nothing here ever logs, prints or returns a token: [`SecretKey`] and [`AccountSecrets`] redact
+//! themselves in `Debug`, and every error names the likely cause, never the secret.
 
 use aes_gcm::aead::{Aead, AeadCore, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, KeyInit};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -104,6 +107,9 @@ pub enum SecretError {
     /// Encryption itself failed (a plaintext beyond AES-GCM's limit); no secret is involved.
     #[error("cannot seal the credentials of account {account}")]
     Seal { account: AccountId },
+    /// A connect flow's state could not be sealed or opened.
+    #[error("the state of a connect flow under way cannot be used: {reason}")]
+    Flow { reason: String },
 }
 
 /// The AES-256 key that seals every account's credentials. `Debug` shows nothing of it.
@@ -209,16 +215,7 @@ impl SecretKey {
         secrets: &AccountSecrets,
     ) -> Result<SealedSecret, SecretError> {
         let plaintext = serde_json::to_vec(secrets).map_err(|_| SecretError::Seal { account })?;
-        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let aad = associated_data(account);
-        let ciphertext = self
-            .cipher
-            .encrypt(&nonce, Payload { msg: &plaintext, aad: &aad })
-            .map_err(|_| SecretError::Seal { account })?;
-        let mut blob = Vec::with_capacity(NONCE_LEN + ciphertext.len());
-        blob.extend_from_slice(&nonce);
-        blob.extend_from_slice(&ciphertext);
-        Ok(SealedSecret(format!("{SEALED_V1}{}", STANDARD.encode(blob))))
+        self.seal_bytes(&account_binding(account), &plaintext).ok_or(SecretError::Seal { account })
     }
 
     /// Opens what [`SecretKey::seal`] sealed for `account`.
@@ -227,33 +224,98 @@ impl SecretKey {
         account: AccountId,
         sealed: &SealedSecret,
     ) -> Result<AccountSecrets, SecretError> {
-        let malformed =
-            |reason: &str| SecretError::Malformed { account, reason: reason.to_owned() };
+        let plaintext =
+            self.open_bytes(&account_binding(account), sealed).map_err(
+                |failure| match failure {
+                    OpenFailure::Malformed(reason) => SecretError::Malformed { account, reason },
+                    OpenFailure::Inauthentic => SecretError::WrongKey { account },
+                },
+            )?;
+        // serde's message may quote the offending value, which would be a token: say only where.
+        serde_json::from_slice(&plaintext).map_err(|err| SecretError::Malformed {
+            account,
+            reason: format!("unreadable contents at column {}", err.column()),
+        })
+    }
+
+    /// Seals the state of the connect flow `token` (a PKCE verifier, Page tokens): it opens only
+    /// with this key and only for that token.
+    pub fn seal_flow<T: Serialize>(
+        &self,
+        token: &str,
+        state: &T,
+    ) -> Result<SealedSecret, SecretError> {
+        let sealing = || SecretError::Flow { reason: "it cannot be sealed".to_owned() };
+        let plaintext = serde_json::to_vec(state).map_err(|_| sealing())?;
+        self.seal_bytes(&flow_binding(token), &plaintext).ok_or_else(sealing)
+    }
+
+    /// Opens what [`SecretKey::seal_flow`] sealed for `token`.
+    pub fn open_flow<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        sealed: &SealedSecret,
+    ) -> Result<T, SecretError> {
+        let plaintext =
+            self.open_bytes(&flow_binding(token), sealed).map_err(|failure| SecretError::Flow {
+                reason: match failure {
+                    OpenFailure::Malformed(reason) => reason,
+                    OpenFailure::Inauthentic => "it was sealed with another secret key (do all \
+                                                 nodes share TRELLIS_SECRET_KEY?) or altered"
+                        .to_owned(),
+                },
+            })?;
+        serde_json::from_slice(&plaintext).map_err(|err| SecretError::Flow {
+            reason: format!("unreadable contents at column {}", err.column()),
+        })
+    }
+
+    /// `v1:<base64(nonce || ciphertext)>` of `plaintext` bound to `aad`; `None` only beyond
+    /// AES-GCM's length limit.
+    fn seal_bytes(&self, aad: &[u8], plaintext: &[u8]) -> Option<SealedSecret> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = self.cipher.encrypt(&nonce, Payload { msg: plaintext, aad }).ok()?;
+        let mut blob = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        blob.extend_from_slice(&nonce);
+        blob.extend_from_slice(&ciphertext);
+        Some(SealedSecret(format!("{SEALED_V1}{}", STANDARD.encode(blob))))
+    }
+
+    fn open_bytes(&self, aad: &[u8], sealed: &SealedSecret) -> Result<Vec<u8>, OpenFailure> {
         let Some(encoded) = sealed.0.strip_prefix(SEALED_V1) else {
             let version = sealed.0.split_once(':').map_or("none", |(version, _)| version);
-            return Err(malformed(&format!(
+            return Err(OpenFailure::Malformed(format!(
                 "unknown format version {version:?}, this build reads v1"
             )));
         };
+        let malformed = |reason: &str| OpenFailure::Malformed(reason.to_owned());
         let blob = STANDARD.decode(encoded).map_err(|_| malformed("not base64"))?;
         if blob.len() <= NONCE_LEN {
             return Err(malformed("too short to hold a nonce and a ciphertext"));
         }
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
-        let aad = associated_data(account);
-        let plaintext = self
-            .cipher
-            .decrypt(nonce.into(), Payload { msg: ciphertext, aad: &aad })
-            .map_err(|_| SecretError::WrongKey { account })?;
-        // serde's message may quote the offending value, which would be a token: say only where.
-        serde_json::from_slice(&plaintext)
-            .map_err(|err| malformed(&format!("unreadable contents at column {}", err.column())))
+        self.cipher
+            .decrypt(nonce.into(), Payload { msg: ciphertext, aad })
+            .map_err(|_| OpenFailure::Inauthentic)
     }
 }
 
+/// Why sealed bytes did not open.
+enum OpenFailure {
+    /// Not a sealed value this build reads.
+    Malformed(String),
+    /// Authentication failed: another key, altered, or bound to something else.
+    Inauthentic,
+}
+
 /// Binds a sealed value to one account (and to the format version).
-fn associated_data(account: AccountId) -> Vec<u8> {
+fn account_binding(account: AccountId) -> Vec<u8> {
     format!("trellis:v1:account:{account}").into_bytes()
+}
+
+/// Binds a connect flow's sealed state to its token, so no flow's state opens under another's.
+fn flow_binding(token: &str) -> Vec<u8> {
+    format!("trellis:v1:connect-flow:{token}").into_bytes()
 }
 
 /// Writes `text` to a new file only its owner can read.

@@ -134,6 +134,45 @@ async fn facebook_pages_are_offered_after_login_and_the_picked_one_is_connected(
 }
 
 #[tokio::test]
+async fn a_flow_started_on_one_node_is_finished_on_another() {
+    let env = accounts_env().await;
+    // A second node: its own process state, the same database and the same secret key.
+    let other = trellis_server::state::AppState::new(
+        env.store.clone(),
+        env.state.index.clone(),
+        env.state.config.clone(),
+    );
+    let other = support::accounts_env::Node::new(trellis_server::routes::app(other));
+
+    let start = env.get(&format!("/api/v1/connect/facebook/start?brand_id={}", env.brand.id)).await;
+    let back = params(&consent(start.location.as_deref().unwrap()).await);
+    let offered = other
+        .get(&format!(
+            "/api/v1/connect/facebook/callback?code={}&state={}",
+            back["code"], back["state"]
+        ))
+        .await;
+    assert_eq!(
+        offered.status,
+        StatusCode::OK,
+        "the login came back to the other node: {}",
+        offered.text
+    );
+
+    let body =
+        json!({"selection": offered.json()["selection"], "page_ids": [env.facebook.page_id()]});
+    let picked = env.post_json("/api/v1/connect/facebook/pages", &body).await;
+    assert_eq!(
+        picked.status,
+        StatusCode::CREATED,
+        "the pick went back to the first: {}",
+        picked.text
+    );
+    let again = other.post_json("/api/v1/connect/facebook/pages", &body).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "used once across nodes: {}", again.text);
+}
+
+#[tokio::test]
 async fn a_discourse_forum_connects_with_a_verified_api_key_and_a_bad_key_connects_nothing() {
     let env = accounts_env().await;
     let mut body = json!({

@@ -27,12 +27,11 @@ use trellis_core::ConnectorError;
 
 /// What the account routes need beyond the store: the secret key and the connectors, each made
 /// from the configuration on first use (so a server that never connects an account never
-/// generates a key), and the connect flows under way.
+/// generates a key).
 #[derive(Default)]
 pub struct AccountServices {
     key: OnceLock<Arc<SecretKey>>,
     connectors: OnceLock<Arc<Connectors>>,
-    pub pending: PendingConnects,
 }
 
 impl AccountServices {

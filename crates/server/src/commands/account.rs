@@ -134,6 +134,7 @@ async fn add_accounts(
     args: AddArgs,
 ) -> anyhow::Result<Vec<Account>> {
     let key = SecretKey::load_or_generate(config.secret_key.as_deref(), &config.data_dir)
+        .map(Arc::new)
         .context("cannot load the secret key that seals account credentials")?;
     let connectors = Connectors::from_config(config).context("cannot set up the connectors")?;
     let brand = brand_named(store, &args.brand).await?;
@@ -208,7 +209,7 @@ async fn add_accounts(
 async fn oauth_x(
     config: &Config,
     store: &Arc<dyn Store>,
-    key: &SecretKey,
+    key: &Arc<SecretKey>,
     connectors: &Connectors,
     brand: BrandId,
     args: &AddArgs,
@@ -218,8 +219,9 @@ async fn oauth_x(
         authorize_base(&config.x.authorize_url, X_AUTHORIZE_URL, &base_url, X_BASE_URL)
     });
     let redirect = redirect(args, config.x.redirect_url.as_deref(), config, "x");
-    let pending = PendingConnects::default();
-    let url = connect::start_x(connectors, &pending, brand, &base_url, &authorize, &redirect)?;
+    let pending = PendingConnects::new(store.clone(), key.clone());
+    let url =
+        connect::start_x(connectors, &pending, brand, &base_url, &authorize, &redirect).await?;
     let callback = callback(&url).await?;
     Ok(connect::finish_x(store, key, connectors, &pending, &callback.code, &callback.state).await?)
 }
@@ -227,7 +229,7 @@ async fn oauth_x(
 async fn oauth_facebook(
     config: &Config,
     store: &Arc<dyn Store>,
-    key: &SecretKey,
+    key: &Arc<SecretKey>,
     connectors: &Connectors,
     brand: BrandId,
     args: &AddArgs,
@@ -242,8 +244,9 @@ async fn oauth_facebook(
         )
     });
     let redirect = redirect(args, config.facebook.redirect_url.as_deref(), config, "facebook");
-    let pending = PendingConnects::default();
-    let url = connect::start_facebook(connectors, &pending, brand, &base_url, &dialog, &redirect)?;
+    let pending = PendingConnects::new(store.clone(), key.clone());
+    let url =
+        connect::start_facebook(connectors, &pending, brand, &base_url, &dialog, &redirect).await?;
     let callback = callback(&url).await?;
     let offered =
         connect::facebook_callback(connectors, &pending, &callback.code, &callback.state).await?;

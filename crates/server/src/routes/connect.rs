@@ -13,7 +13,7 @@ use crate::accounts::connect::{self, authorize_base, PagesToPick};
 use crate::accounts::settings::{
     FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL,
 };
-use crate::accounts::Connectors;
+use crate::accounts::{Connectors, PendingConnects};
 use crate::error::AppError;
 use crate::extract::{AppJson, AppQuery};
 use crate::secrets::{AccountSecrets, SecretKey};
@@ -70,19 +70,13 @@ async fn x_start(
     AppQuery(params): AppQuery<StartParams>,
 ) -> Result<Response, AppError> {
     let brand_id = known_brand(&state, params.brand_id).await?;
-    let (_, connectors) = services(&state)?;
+    let (pending, connectors) = flows(&state)?;
     let app = &state.config.x;
     let base_url = checked_base_url(params.base_url, &app.base_url)?;
     let authorize = authorize_base(&app.authorize_url, X_AUTHORIZE_URL, &base_url, X_BASE_URL);
     let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "x");
-    let url = connect::start_x(
-        &connectors,
-        &state.accounts.pending,
-        brand_id,
-        &base_url,
-        &authorize,
-        &redirect,
-    )?;
+    let url =
+        connect::start_x(&connectors, &pending, brand_id, &base_url, &authorize, &redirect).await?;
     Ok(found(url))
 }
 
@@ -90,24 +84,18 @@ async fn x_callback(
     State(state): State<AppState>,
     AppQuery(params): AppQuery<CallbackParams>,
 ) -> Result<(StatusCode, AppJson<Account>), AppError> {
+    let (pending, connectors) = flows(&state)?;
     let code = match params.code() {
         Ok(code) => code,
         Err(error) => {
             // The flow is over either way: forget its verifier.
-            state.accounts.pending.take_x(&params.state);
+            pending.take_x(&params.state).await?;
             return Err(error);
         }
     };
-    let (key, connectors) = services(&state)?;
-    let account = connect::finish_x(
-        &state.store,
-        &key,
-        &connectors,
-        &state.accounts.pending,
-        code,
-        &params.state,
-    )
-    .await?;
+    let (key, _) = services(&state)?;
+    let account =
+        connect::finish_x(&state.store, &key, &connectors, &pending, code, &params.state).await?;
     Ok((StatusCode::CREATED, AppJson(account)))
 }
 
@@ -116,19 +104,14 @@ async fn facebook_start(
     AppQuery(params): AppQuery<StartParams>,
 ) -> Result<Response, AppError> {
     let brand_id = known_brand(&state, params.brand_id).await?;
-    let (_, connectors) = services(&state)?;
+    let (pending, connectors) = flows(&state)?;
     let app = &state.config.facebook;
     let base_url = checked_base_url(params.base_url, &app.base_url)?;
     let dialog = authorize_base(&app.dialog_url, FACEBOOK_DIALOG_URL, &base_url, FACEBOOK_BASE_URL);
     let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "facebook");
-    let url = connect::start_facebook(
-        &connectors,
-        &state.accounts.pending,
-        brand_id,
-        &base_url,
-        &dialog,
-        &redirect,
-    )?;
+    let url =
+        connect::start_facebook(&connectors, &pending, brand_id, &base_url, &dialog, &redirect)
+            .await?;
     Ok(found(url))
 }
 
@@ -136,17 +119,15 @@ async fn facebook_callback(
     State(state): State<AppState>,
     AppQuery(params): AppQuery<CallbackParams>,
 ) -> Result<AppJson<PagesToPick>, AppError> {
+    let (pending, connectors) = flows(&state)?;
     let code = match params.code() {
         Ok(code) => code,
         Err(error) => {
-            state.accounts.pending.take_facebook(&params.state);
+            pending.take_facebook(&params.state).await?;
             return Err(error);
         }
     };
-    let (_, connectors) = services(&state)?;
-    let pages =
-        connect::facebook_callback(&connectors, &state.accounts.pending, code, &params.state)
-            .await?;
+    let pages = connect::facebook_callback(&connectors, &pending, code, &params.state).await?;
     Ok(AppJson(pages))
 }
 
@@ -161,11 +142,12 @@ async fn facebook_pages(
     AppJson(body): AppJson<PickPages>,
 ) -> Result<(StatusCode, AppJson<Vec<Account>>), AppError> {
     let (key, connectors) = services(&state)?;
+    let pending = PendingConnects::new(state.store.clone(), key.clone());
     let accounts = connect::pick_pages(
         &state.store,
         &key,
         &connectors,
-        &state.accounts.pending,
+        &pending,
         &body.selection,
         &body.page_ids,
     )
@@ -209,6 +191,12 @@ async fn discourse(
     )
     .await?;
     Ok((StatusCode::CREATED, AppJson(account)))
+}
+
+/// The connect flows under way (in the store, sealed with the secret key) and the connectors.
+fn flows(state: &AppState) -> Result<(PendingConnects, Arc<Connectors>), AppError> {
+    let (key, connectors) = services(state)?;
+    Ok((PendingConnects::new(state.store.clone(), key), connectors))
 }
 
 /// The secret key and connectors, made on first use.

@@ -100,7 +100,16 @@ impl Answer {
     }
 }
 
-impl AccountsEnv {
+/// One node's router, called the way a client would.
+pub struct Node {
+    app: Router,
+}
+
+impl Node {
+    pub fn new(app: Router) -> Self {
+        Self { app }
+    }
+
     pub async fn call(&self, request: Request<Body>) -> Answer {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -120,6 +129,24 @@ impl AccountsEnv {
             .body(Body::from(body.to_string()))
             .unwrap();
         self.call(request).await
+    }
+}
+
+impl AccountsEnv {
+    fn node(&self) -> Node {
+        Node::new(self.app.clone())
+    }
+
+    pub async fn call(&self, request: Request<Body>) -> Answer {
+        self.node().call(request).await
+    }
+
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.node().get(uri).await
+    }
+
+    pub async fn post_json(&self, uri: &str, body: &Value) -> Answer {
+        self.node().post_json(uri, body).await
     }
 
     /// Every byte of the SQLite database, its WAL included.

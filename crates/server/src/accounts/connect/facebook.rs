@@ -29,7 +29,7 @@ pub struct PagesToPick {
 
 /// Starts connecting Pages of `brand_id` served at `base_url` (`https://graph.facebook.com/v19.0`):
 /// answers the login dialog (at `dialog_base`) to send the admin to.
-pub fn start_facebook(
+pub async fn start_facebook(
     connectors: &Connectors,
     pending: &PendingConnects,
     brand_id: BrandId,
@@ -38,11 +38,13 @@ pub fn start_facebook(
     redirect_uri: &str,
 ) -> Result<url::Url, ConnectError> {
     let app = facebook_app(connectors, redirect_uri)?;
-    let state = pending.put_facebook(PendingFacebook {
-        brand_id,
-        base_url: base_url.to_owned(),
-        redirect_uri: redirect_uri.to_owned(),
-    });
+    let state = pending
+        .put_facebook(&PendingFacebook {
+            brand_id,
+            base_url: base_url.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+        })
+        .await?;
     Ok(trellis_connector_facebook::login_dialog_url(dialog_base, &app, &state)?)
 }
 
@@ -54,7 +56,8 @@ pub async fn facebook_callback(
     code: &str,
     state: &str,
 ) -> Result<PagesToPick, ConnectError> {
-    let flow = pending.take_facebook(state).ok_or(ConnectError::UnknownFlow("login state"))?;
+    let flow =
+        pending.take_facebook(state).await?.ok_or(ConnectError::UnknownFlow("login state"))?;
     let app = facebook_app(connectors, &flow.redirect_uri)?;
     let facebook = connectors.facebook();
     let short_lived = facebook.exchange_code(&flow.base_url, &app, code).await?;
@@ -69,11 +72,13 @@ pub async fn facebook_callback(
             tasks: grant.tasks.clone(),
         })
         .collect();
-    let selection = pending.put_selection(PageSelection {
-        brand_id: flow.brand_id,
-        base_url: flow.base_url,
-        pages: grants,
-    });
+    let selection = pending
+        .put_selection(&PageSelection {
+            brand_id: flow.brand_id,
+            base_url: flow.base_url,
+            pages: grants,
+        })
+        .await?;
     Ok(PagesToPick { selection, pages })
 }
 
@@ -89,8 +94,10 @@ pub async fn pick_pages(
     if page_ids.is_empty() {
         return Err(ConnectError::Invalid("pick at least one page id".to_owned()));
     }
-    let picked =
-        pending.take_selection(selection).ok_or(ConnectError::UnknownFlow("page selection"))?;
+    let picked = pending
+        .take_selection(selection)
+        .await?
+        .ok_or(ConnectError::UnknownFlow("page selection"))?;
     let unknown: Vec<&str> = page_ids
         .iter()
         .filter(|id| !picked.pages.iter().any(|page| &page.id == *id))

@@ -16,7 +16,7 @@ pub const X_SCOPES: &str =
 /// Starts connecting an X account of `brand_id` served at `base_url`: keeps the PKCE verifier
 /// under a fresh `state` and answers where to send the admin (`authorize_base`'s
 /// `/i/oauth2/authorize`), who comes back to `redirect_uri` with a code.
-pub fn start_x(
+pub async fn start_x(
     connectors: &Connectors,
     pending: &PendingConnects,
     brand_id: BrandId,
@@ -28,12 +28,14 @@ pub fn start_x(
         .x_oauth_client(redirect_uri)
         .ok_or(ConnectError::NotConfigured("x.client_id"))?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let state = pending.put_x(PendingX {
-        brand_id,
-        base_url: base_url.to_owned(),
-        redirect_uri: redirect_uri.to_owned(),
-        code_verifier: verifier.secret().clone(),
-    });
+    let state = pending
+        .put_x(&PendingX {
+            brand_id,
+            base_url: base_url.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            code_verifier: verifier.secret().clone(),
+        })
+        .await?;
     Ok(trellis_connector_x::authorize_url(
         authorize_base,
         &client,
@@ -53,7 +55,8 @@ pub async fn finish_x(
     code: &str,
     state: &str,
 ) -> Result<Account, ConnectError> {
-    let flow = pending.take_x(state).ok_or(ConnectError::UnknownFlow("authorization state"))?;
+    let flow =
+        pending.take_x(state).await?.ok_or(ConnectError::UnknownFlow("authorization state"))?;
     let client = connectors
         .x_oauth_client(&flow.redirect_uri)
         .ok_or(ConnectError::NotConfigured("x.client_id"))?;
