@@ -90,7 +90,7 @@ pub enum Command {
     Rule(crate::commands::admin::rules::RuleArgs),
     /// List business-hours calendars
     Calendars(crate::commands::admin::calendars::CalendarsArgs),
-    /// Add or update a business-hours calendar
+    /// Add, update or delete a business-hours calendar
     Calendar(crate::commands::admin::calendars::CalendarArgs),
     /// SLA policies and a conversation's SLA clocks
     Sla(crate::commands::admin::policies::SlaArgs),

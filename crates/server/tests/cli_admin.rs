@@ -343,3 +343,68 @@ fn canned_replies_are_added_listed_updated_and_deleted() {
     assert_eq!(ok(dir, &["canned", "--json"]).json(), json!([]));
     refused(dir, &["canned", "delete", &id]);
 }
+
+#[test]
+fn calendars_and_policies_are_deleted_only_once_nothing_depends_on_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let policy = example("policy.json");
+    let calendar = example("calendar.json");
+    ok(dir, &["calendar", "add", "--name", "support-eu", "--file", calendar.to_str().unwrap()]);
+    let calendar_id = ok(dir, &["calendars", "--json"]).json()[0]["id"].to_string();
+    let policy_file = policy.to_str().unwrap();
+    ok(dir, &["sla", "policy", "add", "--name", "Standard", "--file", policy_file, "--default"]);
+    let add_office =
+        ["sla", "policy", "add", "--name", "Office", "--file", policy_file, "--calendar"];
+    ok(dir, &[&add_office[..], &[calendar_id.as_str()]].concat());
+    let policies = ok(dir, &["sla", "policies", "--json"]).json();
+    let (standard, office) = (policies[0]["id"].to_string(), policies[1]["id"].to_string());
+    let applies_office = dir.join("office.json");
+    let rule =
+        json!({ "actions": [ { "type": "apply_sla_policy", "policy_id": policies[1]["id"] } ] });
+    std::fs::write(&applies_office, rule.to_string()).unwrap();
+    ok(dir, &["rule", "add", "--name", "Office rule", "--file", applies_office.to_str().unwrap()]);
+    let rule_id = ok(dir, &["rules", "--json"]).json()[0]["id"].to_string();
+
+    let ran = refused(dir, &["calendar", "delete", &calendar_id]);
+    let used = format!(
+        "error: cannot delete the calendar: conflict: calendar {calendar_id} \"support-eu\" is \
+         used by sla policy {office} \"Office\": give them another calendar first"
+    );
+    assert!(ran.stderr.contains(&used), "{}", ran.stderr);
+    let ran = refused(dir, &["sla", "policy", "delete", &standard]);
+    let default = format!(
+        "sla policy {standard} \"Standard\" is the default: make another policy the default first"
+    );
+    assert!(ran.stderr.contains(&default), "{}", ran.stderr);
+    let ran = refused(dir, &["sla", "policy", "delete", &office]);
+    let applied =
+        format!("is applied by rule {rule_id} \"Office rule\": change or delete them first");
+    assert!(ran.stderr.contains(&applied), "{}", ran.stderr);
+
+    import_messages(dir);
+    let id = conversations_matching(dir, "latte")[0].to_string();
+    ok(dir, &["rule", "run", "--conversation", &id]);
+    assert_eq!(ok(dir, &["sla", "show", &id, "--json"]).json()["policy_id"].to_string(), office);
+    ok(dir, &["rule", "delete", &rule_id]);
+    let deleted = ok(dir, &["sla", "policy", "delete", &office]);
+    assert_eq!(deleted.stdout, format!("sla policy {office} deleted: \"Office\"\n"));
+    let sla = ok(dir, &["sla", "show", &id, "--json"]).json();
+    assert_eq!(sla["policy_id"].to_string(), standard, "handed to the default: {sla}");
+    let handed_over = conversation(dir, id.parse().unwrap())["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| {
+            event["kind"] == "sla_policy_applied" && event["detail"]["name"] == "Standard"
+        })
+        .count();
+    assert_eq!(handed_over, 1);
+
+    let deleted = ok(dir, &["calendar", "delete", &calendar_id]);
+    assert!(deleted.stdout.contains("\"support-eu\""), "{}", deleted.stdout);
+    assert_eq!(ok(dir, &["calendars", "--json"]).json(), json!([]));
+    let ran = refused(dir, &["calendar", "delete", &calendar_id]);
+    assert!(ran.stderr.contains(&format!("no calendar {calendar_id}")), "{}", ran.stderr);
+    refused(dir, &["sla", "policy", "delete", &office]);
+}

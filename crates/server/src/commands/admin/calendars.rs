@@ -1,6 +1,6 @@
-//! `trellis calendars` and `trellis calendar add|update`: business-hours calendars (a time zone,
-//! weekly periods, holidays; docs/examples/calendar.json) that SLA policies time conversations in
-//! and rules' business-hours conditions name.
+//! `trellis calendars` and `trellis calendar add|update|delete`: business-hours calendars (a time
+//! zone, weekly periods, holidays; docs/examples/calendar.json) that SLA policies time
+//! conversations in and rules' business-hours conditions name.
 
 use super::{print_json, read_definition};
 use crate::commands::render::{cell, utc_time};
@@ -43,6 +43,11 @@ pub enum CalendarCommand {
         name: Option<String>,
         #[arg(long, value_name = "FILE", required_unless_present = "name")]
         file: Option<PathBuf>,
+    },
+    /// Delete a calendar no SLA policy counts in and no rule names
+    Delete {
+        #[arg(value_name = "ID")]
+        id: i64,
     },
 }
 
@@ -91,6 +96,11 @@ pub async fn run(config: &Config, args: CalendarArgs) -> anyhow::Result<()> {
             let input = CalendarInput { name: name.unwrap_or(current.name), definition };
             let calendar = store.update_calendar(current.id, input).await?;
             say!("calendar {} updated: \"{}\"", calendar.id, calendar.name);
+        }
+        CalendarCommand::Delete { id } => {
+            let calendar = find_calendar(&store, id).await?;
+            store.delete_calendar(calendar.id).await.context("cannot delete the calendar")?;
+            say!("calendar {} deleted: \"{}\"", calendar.id, calendar.name);
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
-//! `trellis sla policies`, `trellis sla policy add|update` and `trellis sla show`: SLA policies
-//! (targets per priority, warning percent, escalation; docs/examples/policy.json) timed in a
-//! business-hours calendar, and one conversation's clocks.
+//! `trellis sla policies`, `trellis sla policy add|update|delete` and `trellis sla show`: SLA
+//! policies (targets per priority, warning percent, escalation; docs/examples/policy.json) timed
+//! in a business-hours calendar, and one conversation's clocks.
 
 use super::calendars::find_calendar;
 use super::{print_json, read_definition};
@@ -30,7 +30,7 @@ pub enum SlaCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Add or update an SLA policy
+    /// Add, update or delete an SLA policy
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
@@ -77,6 +77,11 @@ pub enum PolicyCommand {
         #[arg(long)]
         default: bool,
     },
+    /// Delete an SLA policy no rule applies; the conversations it times move to the default
+    Delete {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
 }
 
 pub async fn run(config: &Config, args: SlaArgs) -> anyhow::Result<()> {
@@ -112,6 +117,12 @@ pub async fn run(config: &Config, args: SlaArgs) -> anyhow::Result<()> {
             let input = SlaPolicyInput { name, calendar_id, is_default, definition };
             let policy = store.update_sla_policy(current.id, input).await?;
             say!("sla policy {} updated: \"{}\"{}", policy.id, policy.name, default_note(&policy));
+            Ok(())
+        }
+        SlaCommand::Policy { command: PolicyCommand::Delete { id } } => {
+            let policy = find_policy(&store, id).await?;
+            store.delete_sla_policy(policy.id).await.context("cannot delete the policy")?;
+            say!("sla policy {} deleted: \"{}\"", policy.id, policy.name);
             Ok(())
         }
         SlaCommand::Show { conversation, json } => show(&store, conversation, json).await,
