@@ -19,19 +19,19 @@
 use crate::error::AppError;
 use crate::extract::AppQuery;
 use crate::state::AppState;
-use crate::sync::deliveries::{ingest_delivery, item_error, Delivered};
+use crate::sync::deliveries::{self, ingest_delivery, item_error, Delivered};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use trellis_connector_discourse::webhook as discourse;
 use trellis_connector_facebook::webhook as facebook;
 use trellis_connector_x::webhook as x;
-use trellis_core::{AccountId, Channel, MessageKind};
+use trellis_core::{AccountId, Channel};
 
 /// Deliveries larger than this are refused before they are read: platforms send small JSON.
 pub const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
@@ -87,58 +87,7 @@ async fn facebook_delivery(
         .map_err(|error| refuse("facebook", &error.to_string()))?;
     let envelope: Value = serde_json::from_slice(&body)
         .map_err(|error| AppError::InvalidBody(format!("unreadable facebook delivery: {error}")))?;
-    let entries = envelope.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut delivered = Delivered::default();
-    for entry in entries {
-        let Some(page_id) = entry.get("id").and_then(Value::as_str) else {
-            tracing::warn!(platform = "facebook", "delivery entry without a page id");
-            continue;
-        };
-        let Some(account) = state.store.find_account(Channel::Facebook, page_id).await? else {
-            tracing::warn!(
-                platform = "facebook",
-                page_id,
-                "delivery for a page that is not connected"
-            );
-            continue;
-        };
-        let mut messages = Vec::new();
-        let mut errors = Vec::new();
-        let mut doorbell = false;
-        // Items are parsed one at a time, so one unreadable item does not cost its neighbours.
-        for (field, stream) in [("messaging", "conversations"), ("changes", "feed")] {
-            for item in entry.get(field).and_then(Value::as_array).into_iter().flatten() {
-                let single = json!({"object": "page", "entry": [{
-                    "id": page_id, "time": entry.get("time"), field: [item],
-                }]});
-                match facebook::parse_delivery(page_id, single.to_string().as_bytes()) {
-                    Ok(parsed) => {
-                        for message in parsed {
-                            if message.kind == MessageKind::DirectMessage
-                                && message.thread_platform_id.is_none()
-                            {
-                                doorbell = true;
-                            } else {
-                                messages.push(message);
-                            }
-                        }
-                    }
-                    Err(error) => {
-                        errors.push(item_error(&account, stream, item, &error.to_string()))
-                    }
-                }
-            }
-        }
-        if doorbell {
-            delivered.poked += usize::from(
-                state
-                    .sync
-                    .poke(account.id, vec![trellis_connector_facebook::CONVERSATIONS.to_owned()]),
-            );
-        }
-        delivered.absorb(ingest_delivery(&state, &account, messages, errors).await?);
-    }
-    Ok(Json(delivered.to_json()))
+    Ok(Json(deliveries::facebook(&state, &envelope).await?.to_json()))
 }
 
 async fn discourse_delivery(

@@ -1,12 +1,15 @@
 //! Ingesting webhook deliveries: the same idempotent path as polling, with unreadable items kept
-//! as ingest errors against their account.
+//! as ingest errors against their account. The routes check signatures; what a signed delivery
+//! means for each account is decided here.
 
 use super::ingest::{add_outcome, ingest_keeping_the_rest};
 use crate::state::AppState;
 use chrono::Utc;
 use serde_json::{json, Value};
+use trellis_connector_facebook::webhook as facebook;
 use trellis_core::{
-    Account, IngestBatch, IngestOutcome, IngestSource, NewIngestError, NewMessage, StoreResult,
+    Account, Channel, IngestBatch, IngestOutcome, IngestSource, MessageKind, NewIngestError,
+    NewMessage, StoreResult,
 };
 
 /// What a delivery did, answered to the platform (which only looks at the status).
@@ -91,4 +94,69 @@ pub async fn ingest_delivery(
         tracing::info!(account_id = %account.id, inserted = delivered.outcome.inserted, updated = delivered.outcome.updated, "webhook delivery ingested");
     }
     Ok(delivered)
+}
+
+/// A signed Facebook delivery: each entry is routed to the connected Page it names (entries for
+/// Pages not connected here are logged and skipped), its readable items ingested and the rest
+/// recorded. Messenger messages name people, not threads: they ring the Page's `conversations`
+/// stream instead, so they enter through polling with the thread polling gives them.
+pub async fn facebook(state: &AppState, envelope: &Value) -> StoreResult<Delivered> {
+    let entries = envelope.get("entry").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let mut delivered = Delivered::default();
+    for entry in entries {
+        let Some(page_id) = entry.get("id").and_then(Value::as_str) else {
+            tracing::warn!(platform = "facebook", "delivery entry without a page id");
+            continue;
+        };
+        let Some(account) = state.store.find_account(Channel::Facebook, page_id).await? else {
+            tracing::warn!(platform = "facebook", page_id, "delivery for a page not connected");
+            continue;
+        };
+        let items = facebook_entry_items(&account, entry);
+        if items.doorbell {
+            let streams = vec![trellis_connector_facebook::CONVERSATIONS.to_owned()];
+            delivered.poked += usize::from(state.sync.poke(account.id, streams));
+        }
+        delivered.absorb(ingest_delivery(state, &account, items.messages, items.errors).await?);
+    }
+    Ok(delivered)
+}
+
+/// What one entry of a Facebook delivery holds for its account.
+#[derive(Debug, Default)]
+struct EntryItems {
+    messages: Vec<NewMessage>,
+    errors: Vec<NewIngestError>,
+    /// A thread-less Messenger message came: poll the conversations now.
+    doorbell: bool,
+}
+
+/// Reads an entry's items one at a time, so one unreadable item does not cost its neighbours.
+fn facebook_entry_items(account: &Account, entry: &Value) -> EntryItems {
+    let page_id = account.platform_account_id.as_str();
+    let mut items = EntryItems::default();
+    for (field, stream) in [("messaging", "conversations"), ("changes", "feed")] {
+        for item in entry.get(field).and_then(Value::as_array).into_iter().flatten() {
+            let single = json!({"object": "page", "entry": [{
+                "id": page_id, "time": entry.get("time"), field: [item],
+            }]});
+            match facebook::parse_delivery(page_id, single.to_string().as_bytes()) {
+                Ok(parsed) => {
+                    for message in parsed {
+                        if message.kind == MessageKind::DirectMessage
+                            && message.thread_platform_id.is_none()
+                        {
+                            items.doorbell = true;
+                        } else {
+                            items.messages.push(message);
+                        }
+                    }
+                }
+                Err(error) => {
+                    items.errors.push(item_error(account, stream, item, &error.to_string()));
+                }
+            }
+        }
+    }
+    items
 }
