@@ -50,21 +50,31 @@ fn refuse(platform: &'static str, reason: &str) -> AppError {
     AppError::Unauthorized(format!("{platform} webhook signature is missing or wrong"))
 }
 
-fn not_configured(platform: &'static str, setting: &str) -> AppError {
-    tracing::warn!(platform, setting, "webhook delivery received but webhooks are not configured");
-    AppError::NotFound(format!("{platform} webhooks are not configured (set {setting})"))
+/// The configured webhook secret `setting`; without it the platform's webhooks are not served.
+fn configured<'a>(
+    value: Option<&'a str>,
+    platform: &'static str,
+    setting: &'static str,
+) -> Result<&'a str, AppError> {
+    value.ok_or_else(|| {
+        tracing::warn!(
+            platform,
+            setting,
+            "webhook delivery received but webhooks are not configured"
+        );
+        AppError::NotFound(format!("{platform} webhooks are not configured (set {setting})"))
+    })
 }
 
 async fn facebook_handshake(
     State(state): State<AppState>,
     AppQuery(params): AppQuery<HashMap<String, String>>,
 ) -> Result<String, AppError> {
-    let verify_token = state
-        .config
-        .facebook
-        .verify_token
-        .as_deref()
-        .ok_or_else(|| not_configured("facebook", "facebook.verify_token"))?;
+    let verify_token = configured(
+        state.config.facebook.verify_token.as_deref(),
+        "facebook",
+        "facebook.verify_token",
+    )?;
     facebook::verify_challenge(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), verify_token)
         .map_err(|error| {
             tracing::warn!(platform = "facebook", reason = %error, "webhook subscription refused");
@@ -77,12 +87,8 @@ async fn facebook_delivery(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let secret = state
-        .config
-        .facebook
-        .app_secret
-        .as_deref()
-        .ok_or_else(|| not_configured("facebook", "facebook.app_secret"))?;
+    let secret =
+        configured(state.config.facebook.app_secret.as_deref(), "facebook", "facebook.app_secret")?;
     facebook::verify_signature(secret, &headers, &body)
         .map_err(|error| refuse("facebook", &error.to_string()))?;
     let envelope: Value = serde_json::from_slice(&body)
@@ -96,12 +102,11 @@ async fn discourse_delivery(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let secret = state
-        .config
-        .discourse
-        .webhook_secret
-        .as_deref()
-        .ok_or_else(|| not_configured("discourse", "discourse.webhook_secret"))?;
+    let secret = configured(
+        state.config.discourse.webhook_secret.as_deref(),
+        "discourse",
+        "discourse.webhook_secret",
+    )?;
     let signature = headers.get(discourse::SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     discourse::verify_signature(secret.as_bytes(), signature, &body)
         .map_err(|error| refuse("discourse", &error.to_string()))?;
@@ -139,12 +144,7 @@ async fn x_crc(
     State(state): State<AppState>,
     AppQuery(crc): AppQuery<Crc>,
 ) -> Result<Json<Value>, AppError> {
-    let secret = state
-        .config
-        .x
-        .consumer_secret
-        .as_deref()
-        .ok_or_else(|| not_configured("x", "x.consumer_secret"))?;
+    let secret = configured(state.config.x.consumer_secret.as_deref(), "x", "x.consumer_secret")?;
     Ok(Json(x::crc_response(secret, &crc.crc_token)))
 }
 
@@ -153,12 +153,7 @@ async fn x_delivery(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let secret = state
-        .config
-        .x
-        .consumer_secret
-        .as_deref()
-        .ok_or_else(|| not_configured("x", "x.consumer_secret"))?;
+    let secret = configured(state.config.x.consumer_secret.as_deref(), "x", "x.consumer_secret")?;
     let signature = headers.get(x::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !x::verify_signature(secret, &body, signature) {
         return Err(refuse(
