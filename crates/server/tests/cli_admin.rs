@@ -369,7 +369,7 @@ fn calendars_and_policies_are_deleted_only_once_nothing_depends_on_them() {
     let ran = refused(dir, &["calendar", "delete", &calendar_id]);
     let used = format!(
         "error: cannot delete the calendar: conflict: calendar {calendar_id} \"support-eu\" is \
-         used by sla policy {office} \"Office\": give them another calendar first"
+         used by sla policy {office} \"Office\": give it another calendar first"
     );
     assert!(ran.stderr.contains(&used), "{}", ran.stderr);
     let ran = refused(dir, &["sla", "policy", "delete", &standard]);
@@ -379,7 +379,7 @@ fn calendars_and_policies_are_deleted_only_once_nothing_depends_on_them() {
     assert!(ran.stderr.contains(&default), "{}", ran.stderr);
     let ran = refused(dir, &["sla", "policy", "delete", &office]);
     let applied =
-        format!("is applied by rule {rule_id} \"Office rule\": change or delete them first");
+        format!("is applied by rule {rule_id} \"Office rule\": change or delete it first");
     assert!(ran.stderr.contains(&applied), "{}", ran.stderr);
 
     import_messages(dir);

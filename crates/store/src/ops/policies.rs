@@ -45,6 +45,15 @@ pub(crate) fn named(singular: &str, plural: &str, items: &[(i64, String)]) -> St
     format!("{noun} {}", list.join(", "))
 }
 
+/// How a refusal goes on to speak of what it named.
+pub(crate) fn them(items: &[(i64, String)]) -> &'static str {
+    if items.len() == 1 {
+        "it"
+    } else {
+        "them"
+    }
+}
+
 /// The ids and names of the rules whose definition `refers`.
 pub(crate) fn referring_rules(
     rules: &[RuleRecord],
@@ -128,7 +137,7 @@ macro_rules! policies_ops {
             /// See `WorkflowStore::delete_calendar`. The calendar's row is locked first, so a
             /// policy written at the same moment either waits and then finds it gone, or is seen.
             async fn delete_calendar_impl(&self, id: CalendarId) -> StoreResult<()> {
-                use crate::ops::policies::{named, names_calendar, referring_rules};
+                use crate::ops::policies::{named, names_calendar, referring_rules, them};
                 let now = crate::time::to_micros(crate::time::now());
                 let mut tx = self.begin_write().await?;
                 let sql = format!(
@@ -147,8 +156,9 @@ macro_rules! policies_ops {
                 .db()?;
                 if !policies.is_empty() {
                     return Err(StoreError::Conflict(format!(
-                        "calendar {id} \"{name}\" is used by {}: give them another calendar first",
-                        named("sla policy", "sla policies", &policies)
+                        "calendar {id} \"{name}\" is used by {}: give {} another calendar first",
+                        named("sla policy", "sla policies", &policies),
+                        them(&policies)
                     )));
                 }
                 // Rules name calendars by name: another calendar of the same name keeps them
@@ -166,8 +176,9 @@ macro_rules! policies_ops {
                     if !naming.is_empty() {
                         return Err(StoreError::Conflict(format!(
                             "calendar {id} \"{name}\" is named by the business-hours conditions \
-                             of {}: change or delete them first",
-                            named("rule", "rules", &naming)
+                             of {}: change or delete {} first",
+                            named("rule", "rules", &naming),
+                            them(&naming)
                         )));
                     }
                 }
@@ -187,7 +198,7 @@ macro_rules! policies_ops {
             /// A rule written on another node at the same moment is not seen; triage passes
             /// over a rule naming a policy that is gone, with a warning.
             async fn delete_sla_policy_impl(&self, id: SlaPolicyId) -> StoreResult<()> {
-                use crate::ops::policies::{applies_policy, named, referring_rules};
+                use crate::ops::policies::{applies_policy, named, referring_rules, them};
                 let now_at = crate::time::now();
                 let now = crate::time::to_micros(now_at);
                 let mut tx = self.begin_write().await?;
@@ -213,9 +224,10 @@ macro_rules! policies_ops {
                 let applying = referring_rules(&rules, |d| applies_policy(d, id));
                 if !applying.is_empty() {
                     return Err(StoreError::Conflict(format!(
-                        "sla policy {id} \"{}\" is applied by {}: change or delete them first",
+                        "sla policy {id} \"{}\" is applied by {}: change or delete {} first",
                         policy.name,
-                        named("rule", "rules", &applying)
+                        named("rule", "rules", &applying),
+                        them(&applying)
                     )));
                 }
                 let timed: Vec<i64> = sqlx::query_scalar(
@@ -436,5 +448,7 @@ mod tests {
             named("rule", "rules", &[(3, "Spam".into()), (5, "VIP".into())]),
             "rules 3 \"Spam\", 5 \"VIP\""
         );
+        assert_eq!(them(&[(3, "Spam".into())]), "it");
+        assert_eq!(them(&[(3, "Spam".into()), (5, "VIP".into())]), "them");
     }
 }
