@@ -1,8 +1,8 @@
 //! First-run defaults: a "Business hours" calendar (Mon–Fri 09:00–17:00 UTC), a default SLA
 //! policy counted in it, a "Spam" rule (disabled) and two canned replies.
 //!
-//! The SLA policies are the marker: policies cannot be deleted, so once one exists this is not a
-//! first run and nothing is created (an administrator who deleted the Spam rule does not get it
+//! The SLA policies are the marker: the default policy cannot be deleted, so once one exists this
+//! is not a first run and nothing is created (an administrator who deleted the Spam rule does not get it
 //! back). Each item is looked up by name before it is created and the policy comes last, so a
 //! first run interrupted half-way completes on the next start without duplicates.
 
