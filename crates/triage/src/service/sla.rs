@@ -3,7 +3,9 @@
 //!
 //! Order of writes: the new clocks are stored first, then the timeline and escalation follow. A
 //! crash between the two loses that one escalation rather than repeating it (a priority raised
-//! twice, supervisors notified twice).
+//! twice, supervisors notified twice). A stop is not a crash: once begun, a recomputation runs
+//! to its end on its own task even when the task that asked for it is stopped (a leader stepping
+//! down, a shutdown), so a breach is never recorded without its escalation.
 
 use super::{TriageError, TriageService};
 use crate::sla::{evaluate, ClockState};
@@ -33,7 +35,22 @@ pub struct SlaRefresh {
 impl TriageService {
     /// Recomputes a conversation's clocks at `now` under its policy (the one last applied, else the
     /// default), stores them if they changed, and records and escalates new warnings and breaches.
+    /// Runs to its end even if the caller is dropped half-way.
     pub async fn refresh_sla(
+        &self,
+        id: ConversationId,
+        now: DateTime<Utc>,
+    ) -> Result<SlaRefresh, TriageError> {
+        let service = self.clone();
+        let refresh = tokio::spawn(async move { service.refresh_sla_to_the_end(id, now).await });
+        match refresh.await {
+            Ok(refreshed) => refreshed,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => Err(TriageError::Task(error.to_string())),
+        }
+    }
+
+    async fn refresh_sla_to_the_end(
         &self,
         id: ConversationId,
         now: DateTime<Utc>,
