@@ -15,8 +15,9 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 const RETRY_AFTER_ERROR: Duration = Duration::from_secs(1);
 const STILL_DUE_PAUSE: Duration = Duration::from_millis(200);
 
-/// Runs until `cancel`, which also stops a pass under way (what it left is still due, so the
-/// next timer to run handles it).
+/// Runs until `cancel`, which also stops a pass under way: a conversation it had begun is
+/// finished on its own task (`refresh_sla`), and what it had not begun is still due, so the next
+/// timer to run handles it.
 pub async fn run(service: TriageService, cancel: CancellationToken) {
     tracing::info!("sla timer started");
     loop {
