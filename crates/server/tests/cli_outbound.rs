@@ -81,6 +81,26 @@ async fn deliver(dir: &Path, id: i64) -> (Ran, String) {
 }
 
 /// The one request of `method` whose path is `path`, among what the simulator received.
+/// A forum with `topics` topics and `posts` public posts (none deleted), connected with
+/// `trellis account add` and polled once with `trellis sync --once`.
+async fn synced_forum(dir: &Path, topics: usize, posts: usize) -> discourse::Simulator {
+    let sim =
+        discourse::Simulator::start(local(), discourse::SimulatorConfig::default()).await.unwrap();
+    sim.generate(&discourse::TrafficSpec {
+        topics,
+        posts,
+        private_posts: 0,
+        delete_rate: 0.0,
+        ..Default::default()
+    });
+    let (base, user) = (sim.base_url(), sim.username().to_owned());
+    let add =
+        ["account", "add", "--provider", "discourse", "--base-url", &base, "--username", &user];
+    ok(dir, &[&add[..], &["--api-key", "sim-api-key"]].concat()).await;
+    ok(dir, &["sync", "--once"]).await;
+    sim
+}
+
 fn only_request(requests: &[RecordedRequest], method: &str, path: &str) -> RecordedRequest {
     let matching: Vec<&RecordedRequest> =
         requests.iter().filter(|r| r.method == method && r.path == path).collect();
@@ -237,20 +257,7 @@ async fn a_facebook_comment_is_answered_and_hidden_and_a_late_messenger_reply_fa
 async fn a_discourse_reply_and_a_post_deletion_go_out_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let sim =
-        discourse::Simulator::start(local(), discourse::SimulatorConfig::default()).await.unwrap();
-    sim.generate(&discourse::TrafficSpec {
-        topics: 2,
-        posts: 8,
-        private_posts: 0,
-        delete_rate: 0.0,
-        ..Default::default()
-    });
-    let (base, user) = (sim.base_url(), sim.username().to_owned());
-    let add =
-        ["account", "add", "--provider", "discourse", "--base-url", &base, "--username", &user];
-    ok(dir, &[&add[..], &["--api-key", "sim-api-key"]].concat()).await;
-    ok(dir, &["sync", "--once"]).await;
+    let sim = synced_forum(dir, 2, 8).await;
     let listed = ok(dir, &["conversations", "--status", "open"]).await;
     assert!(listed.stdout.starts_with("   ID  CHANNEL"), "{}", listed.stdout);
     assert!(listed.stdout.lines().skip(1).all(|l| l.contains("discourse")), "{}", listed.stdout);
@@ -288,20 +295,7 @@ async fn a_discourse_reply_and_a_post_deletion_go_out_through_the_cli() {
 async fn sync_once_with_no_deliver_leaves_a_queued_reply_queued() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let sim =
-        discourse::Simulator::start(local(), discourse::SimulatorConfig::default()).await.unwrap();
-    sim.generate(&discourse::TrafficSpec {
-        topics: 1,
-        posts: 3,
-        private_posts: 0,
-        delete_rate: 0.0,
-        ..Default::default()
-    });
-    let (base, user) = (sim.base_url(), sim.username().to_owned());
-    let add =
-        ["account", "add", "--provider", "discourse", "--base-url", &base, "--username", &user];
-    ok(dir, &[&add[..], &["--api-key", "sim-api-key"]].concat()).await;
-    ok(dir, &["sync", "--once"]).await;
+    let sim = synced_forum(dir, 1, 3).await;
     let conversation = conversation_with(dir, "discourse", "topic:").await;
     reply(dir, conversation, "We will get back to you").await;
 
