@@ -46,6 +46,16 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// When an admin deactivated the user; `None` while the user is active. A deactivated user
+    /// keeps their history and assignments but can neither sign in nor use a token.
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// Whether the user may sign in and act.
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
 }
 
 /// A user to create.

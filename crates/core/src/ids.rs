@@ -61,3 +61,11 @@ id_type!(
     /// A position in the change feed. Strictly increasing in commit order.
     Seq
 );
+id_type!(
+    /// A personal API token.
+    ApiTokenId
+);
+id_type!(
+    /// An entry of the audit log. Newer entries have larger ids.
+    AuditId
+);

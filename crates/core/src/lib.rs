@@ -4,6 +4,7 @@
 //!
 //! Nothing in this crate does IO or needs an async runtime; its tests run in microseconds.
 
+pub mod access;
 pub mod change;
 pub mod connection;
 pub mod connector;
@@ -18,6 +19,10 @@ pub mod store;
 pub mod validated;
 pub mod workflow;
 
+pub use access::{
+    AccessStore, ApiToken, AuditEntry, AuditFilter, LoginFailures, NewApiToken, NewAuditEntry,
+    NewSession, Session, SessionWithUser,
+};
 pub use change::{Change, ChangeKind};
 pub use connection::{
     AccountHealth, AccountStatus, ConnectFlow, ConnectionStore, IngestError, IngestSource,
@@ -36,7 +41,8 @@ pub use conversation::{
 pub use directory::{Account, Brand, NewAccount, NewUser, Person, Team, User};
 pub use enums::{Channel, ConversationStatus, Direction, MessageKind, Priority, Role};
 pub use ids::{
-    AccountId, BrandId, ContactId, ConversationId, MessageId, PersonId, Seq, TeamId, UserId,
+    AccountId, ApiTokenId, AuditId, BrandId, ContactId, ConversationId, MessageId, PersonId, Seq,
+    TeamId, UserId,
 };
 pub use message::{
     Contact, CursorUpdate, IngestBatch, IngestOutcome, Message, NewContact, NewMessage,

@@ -1,6 +1,7 @@
 //! The `Store` seam: the only source of truth. Implemented for SQLite and PostgreSQL in
 //! `trellis-store`, both held to one conformance suite.
 
+use crate::access::AccessStore;
 use crate::change::Change;
 use crate::connection::ConnectionStore;
 use crate::conversation::{Conversation, ConversationFilter, ConversationPage, ConversationPatch};
@@ -50,11 +51,12 @@ pub enum Backend {
 
 /// The message store. Every write appends to the change feed in the same transaction.
 ///
-/// Accounts at work (credentials, health, outbox) are in [`ConnectionStore`] and triage's records
-/// (rules, policies, SLA clocks, assignment, timelines) in [`WorkflowStore`]; bring those traits into
-/// scope to call them on a `dyn Store`.
+/// Accounts at work (credentials, health, outbox) are in [`ConnectionStore`], triage's records
+/// (rules, policies, SLA clocks, assignment, timelines) in [`WorkflowStore`], and sign-in (passwords,
+/// sessions, API tokens, the audit log, the sign-in throttle) in [`AccessStore`]; bring those traits
+/// into scope to call them on a `dyn Store`.
 #[async_trait]
-pub trait Store: ConnectionStore + WorkflowStore + Send + Sync + 'static {
+pub trait Store: ConnectionStore + WorkflowStore + AccessStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies the pending migrations of this backend (`migrations/sqlite` or `migrations/postgres`).

@@ -12,6 +12,7 @@ mod ops;
 mod plan;
 mod postgres;
 mod rows;
+mod rows_access;
 mod rows_connection;
 mod rows_workflow;
 mod sql;

@@ -85,6 +85,9 @@ impl AccountRow {
     }
 }
 
+/// The columns a [`UserRow`] reads, from `users`.
+pub(crate) const USER_COLUMNS: &str = "id, email, name, role, created_at, deactivated_at";
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
     pub id: i64,
@@ -92,6 +95,7 @@ pub(crate) struct UserRow {
     pub name: String,
     pub role: String,
     pub created_at: i64,
+    pub deactivated_at: Option<i64>,
 }
 
 impl UserRow {
@@ -102,6 +106,7 @@ impl UserRow {
             name: self.name,
             role: parse("role", &self.role)?,
             created_at: from_micros(self.created_at)?,
+            deactivated_at: opt_from_micros(self.deactivated_at)?,
         })
     }
 }

@@ -114,46 +114,41 @@ macro_rules! directory_ops {
                 let name = crate::ops::directory::required("user name", &user.name)?;
                 let now = crate::time::to_micros(crate::time::now());
                 let mut tx = self.begin_write().await?;
-                let row: crate::rows::UserRow = sqlx::query_as(
+                let sql = format!(
                     "insert into users (email, email_key, name, role, created_at) \
-                     values ($1, $2, $3, $4, $5) returning id, email, name, role, created_at",
-                )
-                .bind(email)
-                .bind(email.to_lowercase())
-                .bind(name)
-                .bind(user.role.as_str())
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|err| match crate::error::map(err) {
-                    StoreError::Conflict(_) => {
-                        StoreError::Conflict(format!("a user with email {email} already exists"))
-                    }
-                    other => other,
-                })?;
+                     values ($1, $2, $3, $4, $5) returning {}",
+                    crate::rows::USER_COLUMNS
+                );
+                let row: crate::rows::UserRow = sqlx::query_as(&sql)
+                    .bind(email)
+                    .bind(email.to_lowercase())
+                    .bind(name)
+                    .bind(user.role.as_str())
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|err| match crate::error::map(err) {
+                        StoreError::Conflict(_) => StoreError::Conflict(format!(
+                            "a user with email {email} already exists"
+                        )),
+                        other => other,
+                    })?;
                 Self::announce(&mut tx, ChangeKind::UserUpdated, row.id, now).await?;
                 tx.commit().await.db()?;
                 row.into_domain()
             }
 
             async fn get_user_impl(&self, id: UserId) -> StoreResult<User> {
-                let row: Option<crate::rows::UserRow> = sqlx::query_as(
-                    "select id, email, name, role, created_at from users where id = $1",
-                )
-                .bind(id.0)
-                .fetch_optional(self.reader())
-                .await
-                .db()?;
+                let sql = format!("select {} from users where id = $1", crate::rows::USER_COLUMNS);
+                let row: Option<crate::rows::UserRow> =
+                    sqlx::query_as(&sql).bind(id.0).fetch_optional(self.reader()).await.db()?;
                 row.ok_or_else(|| StoreError::not_found("user", id))?.into_domain()
             }
 
             async fn list_users_impl(&self) -> StoreResult<Vec<User>> {
-                let rows: Vec<crate::rows::UserRow> = sqlx::query_as(
-                    "select id, email, name, role, created_at from users order by id",
-                )
-                .fetch_all(self.reader())
-                .await
-                .db()?;
+                let sql = format!("select {} from users order by id", crate::rows::USER_COLUMNS);
+                let rows: Vec<crate::rows::UserRow> =
+                    sqlx::query_as(&sql).fetch_all(self.reader()).await.db()?;
                 rows.into_iter().map(crate::rows::UserRow::into_domain).collect()
             }
 

@@ -7,6 +7,7 @@
 //! the row types are the same for both backends anyway. Backend differences go through
 //! [`crate::dialect::Dialect`].
 
+pub(crate) mod access;
 pub(crate) mod accounts_state;
 pub(crate) mod agents;
 pub(crate) mod assignment;
@@ -52,6 +53,7 @@ macro_rules! backend_ops {
         $crate::ops::leases::leases_ops!();
         $crate::ops::replies::replies_ops!();
         $crate::ops::notifications::notifications_ops!();
+        $crate::ops::access::access_ops!();
     };
 }
 pub(crate) use backend_ops;

@@ -7,6 +7,7 @@
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ExplainBind {
     Int(i64),
+    Text(&'static str),
 }
 
 macro_rules! workflow_ops {
@@ -28,6 +29,7 @@ macro_rules! workflow_ops {
                 for bind in binds {
                     query = match bind {
                         crate::ops::workflow::ExplainBind::Int(value) => query.bind(*value),
+                        crate::ops::workflow::ExplainBind::Text(value) => query.bind(*value),
                     };
                 }
                 let rows = query.fetch_all(&mut *tx).await.db()?;

@@ -32,6 +32,10 @@ macro_rules! conformance {
 }
 pub(crate) use conformance;
 
+mod access_audit;
+mod access_sessions;
+mod access_tokens;
+mod access_users;
 mod connection;
 mod directory;
 mod explain;
