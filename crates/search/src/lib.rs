@@ -5,6 +5,7 @@
 pub mod analysis;
 mod count;
 mod deleted;
+mod following;
 mod index;
 mod indexer;
 mod open;
@@ -13,6 +14,7 @@ mod search;
 mod translate;
 
 pub use count::EXACT_TOTAL_LIMIT;
+pub use following::{open_following, FollowedIndex};
 pub use index::TantivyIndex;
 pub use indexer::{Indexer, IndexerError};
 pub use open::OpenOutcome;

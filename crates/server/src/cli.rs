@@ -1,6 +1,7 @@
 //! The `trellis` command line. Parsing only: each command's work lives in its own module.
 
 use crate::config::Overrides;
+pub use crate::simulators::SimulatedPlatform;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use trellis_core::SortOrder;
@@ -196,14 +197,6 @@ pub struct DemoArgs {
 /// Where `trellis demo` keeps its data unless `--data-dir` says otherwise: apart from `./data`,
 /// so the demo never writes into a real installation.
 pub const DEMO_DATA_DIR: &str = "./data/demo";
-
-/// The platforms `trellis simulate` can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SimulatedPlatform {
-    X,
-    Facebook,
-    Discourse,
-}
 
 /// `--sort` values; mirrors [`SortOrder`] so core needs no clap dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

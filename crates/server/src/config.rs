@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+pub use trellis_sync::settings::SyncConfig;
 
 /// The name of the config file looked up in the data dir when `--config` is not given.
 pub const CONFIG_FILE_NAME: &str = "trellis.toml";
@@ -36,15 +37,27 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `[sync]`: polling and outbound delivery on this node.
     pub sync: SyncConfig,
-    /// `secret_key`: seals account credentials (crate::secrets); generated into the data dir when unset.
-    pub secret_key: Option<crate::secrets::Secret>,
+    /// `secret_key`: seals account credentials (trellis_sync::secrets); generated into the data dir when unset.
+    pub secret_key: Option<trellis_sync::secrets::Secret>,
     /// `[x]`, `[facebook]`, `[discourse]`: the platform apps accounts connect through.
-    pub x: crate::accounts::settings::XApp,
-    pub facebook: crate::accounts::settings::FacebookApp,
-    pub discourse: crate::accounts::settings::DiscourseApp,
+    pub x: trellis_sync::apps::XApp,
+    pub facebook: trellis_sync::apps::FacebookApp,
+    pub discourse: trellis_sync::apps::DiscourseApp,
 }
 
 impl Config {
+    /// What the connection runtime (`trellis-sync`) needs of this configuration.
+    pub fn connection_settings(&self) -> trellis_sync::ConnectionSettings {
+        trellis_sync::ConnectionSettings {
+            data_dir: self.data_dir.clone(),
+            secret_key: self.secret_key.clone(),
+            sync: self.sync,
+            x: self.x.clone(),
+            facebook: self.facebook.clone(),
+            discourse: self.discourse.clone(),
+        }
+    }
+
     /// The tantivy index directory, always inside the data dir: each node keeps its own index.
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
@@ -148,9 +161,9 @@ struct FileSettings {
     log_format: Option<String>,
     sync: Option<SyncFile>,
     secret_key: Option<String>,
-    x: crate::accounts::settings::FileSection,
-    facebook: crate::accounts::settings::FileSection,
-    discourse: crate::accounts::settings::FileSection,
+    x: crate::config_apps::FileSection,
+    facebook: crate::config_apps::FileSection,
+    discourse: crate::config_apps::FileSection,
 }
 
 type Sourced = Option<(String, Origin)>;
@@ -166,7 +179,7 @@ struct Layer {
     sync_enabled: Sourced,
     sync_min_interval_secs: Sourced,
     sync_backfill_days: Sourced,
-    apps: crate::accounts::settings::AppsLayer,
+    apps: crate::config_apps::AppsLayer,
 }
 
 impl Layer {
@@ -182,11 +195,8 @@ impl Layer {
         let sync = settings.sync.unwrap_or_default();
         let sections =
             [("x", settings.x), ("facebook", settings.facebook), ("discourse", settings.discourse)];
-        let apps = crate::accounts::settings::AppsLayer::from_file(
-            settings.secret_key,
-            sections,
-            &origin(),
-        )?;
+        let apps =
+            crate::config_apps::AppsLayer::from_file(settings.secret_key, sections, &origin())?;
         Ok(Self {
             apps,
             sync_enabled: tag(sync.enabled.map(|v| v.to_string())),
@@ -214,7 +224,7 @@ impl Layer {
             sync_enabled: var("TRELLIS_SYNC_ENABLED"),
             sync_min_interval_secs: var("TRELLIS_SYNC_MIN_INTERVAL_SECS"),
             sync_backfill_days: var("TRELLIS_SYNC_BACKFILL_DAYS"),
-            apps: crate::accounts::settings::AppsLayer::from_env(env),
+            apps: crate::config_apps::AppsLayer::from_env(env),
         }
     }
 
@@ -325,28 +335,6 @@ struct SyncFile {
     enabled: Option<bool>,
     min_interval_secs: Option<u64>,
     backfill_days: Option<u32>,
-}
-
-/// The resolved `[sync]` section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyncConfig {
-    /// Whether `trellis serve` runs the polling scheduler and the outbox worker; `false` makes a
-    /// node that only serves the API (another node syncs).
-    pub enabled: bool,
-    /// The shortest time between two polls of one stream, however generous the rate limit.
-    pub min_interval: chrono::Duration,
-    /// How far back the first poll of a newly connected account reads.
-    pub backfill: chrono::Duration,
-}
-
-impl Default for SyncConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            min_interval: chrono::Duration::seconds(60),
-            backfill: chrono::Duration::days(7),
-        }
-    }
 }
 
 /// `[sync]`: each setting checked and pointed at by its origin when it is wrong.

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use trellis_core::{SearchError, StoreError};
+use trellis_sync::accounts::connect::ConnectError;
 
 /// Why a request failed, in terms a client can act on.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +164,20 @@ impl From<QueryRejection> for AppError {
 impl From<tokio::task::JoinError> for AppError {
     fn from(error: tokio::task::JoinError) -> Self {
         AppError::Internal(anyhow::Error::new(error).context("blocking task failed"))
+    }
+}
+
+impl From<ConnectError> for AppError {
+    fn from(error: ConnectError) -> Self {
+        match error {
+            ConnectError::NotConfigured(_)
+            | ConnectError::Invalid(_)
+            | ConnectError::Refused(_) => AppError::Invalid(error.to_string()),
+            ConnectError::UnknownFlow(_) => AppError::InvalidParameter(error.to_string()),
+            ConnectError::Unreachable(_) => AppError::Unavailable(error.into()),
+            ConnectError::Secret(_) => AppError::internal(error),
+            ConnectError::Store(error) => error.into(),
+        }
     }
 }
 

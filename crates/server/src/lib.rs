@@ -1,21 +1,19 @@
 //! The `trellis` binary's library: configuration, the command line, the HTTP server and the
 //! operator commands (`migrate`, `import`, `reindex`, `search`). `main.rs` only wires these up.
 
-pub mod accounts;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod config_apps;
 pub mod error;
 pub mod extract;
 pub mod import;
-pub mod outbox;
+pub mod progress;
 pub mod routes;
-pub mod secrets;
 pub mod serve;
 pub mod simulators;
 pub mod startup;
 pub mod state;
-pub mod sync;
 pub mod telemetry;
 
 use cli::Command;

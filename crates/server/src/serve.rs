@@ -59,8 +59,8 @@ pub async fn serve_until(
         trellis_triage::service::TriageService::spawn(store.clone(), shutdown.child_token());
     let mut state = AppState::new(store.clone(), search.index.clone(), config.clone());
     let sync = if config.sync.enabled {
-        let ctx = crate::sync::SyncContext::from_config(&config, store)?;
-        let runtime = crate::sync::SyncRuntime::start(ctx, crate::sync::node_id(), &shutdown);
+        let ctx = trellis_sync::SyncContext::from_settings(&config.connection_settings(), store)?;
+        let runtime = trellis_sync::SyncRuntime::start(ctx, trellis_sync::node_id(), &shutdown);
         state.sync = runtime.sync.clone();
         state.outbox = runtime.outbox.clone();
         Some(runtime)
@@ -138,8 +138,8 @@ pub async fn run_sync_only(config: Arc<Config>) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
     let store = crate::startup::open_store(&config).await?;
-    let ctx = crate::sync::SyncContext::from_config(&config, store)?;
-    let runtime = crate::sync::SyncRuntime::start(ctx, crate::sync::node_id(), &shutdown);
+    let ctx = trellis_sync::SyncContext::from_settings(&config.connection_settings(), store)?;
+    let runtime = trellis_sync::SyncRuntime::start(ctx, trellis_sync::node_id(), &shutdown);
     tracing::info!(database = %config.redacted_database_url(), "trellis is syncing");
     shutdown.cancelled().await;
     runtime.stopped().await;

@@ -3,7 +3,6 @@
 //! ([`Connection`]), keep traffic coming at a rate ([`Simulator::trickle`]) and stop it.
 //! `trellis simulate` runs one; `trellis demo` runs all three beside the server.
 
-use crate::cli::SimulatedPlatform;
 use anyhow::Context;
 use chrono::{Duration, Utc};
 use std::net::SocketAddr;
@@ -14,6 +13,14 @@ use tokio_util::sync::CancellationToken;
 use trellis_connector_discourse::simulator as discourse;
 use trellis_connector_facebook::simulator as facebook;
 use trellis_connector_x::simulator as x;
+
+/// The platforms `trellis simulate` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SimulatedPlatform {
+    X,
+    Facebook,
+    Discourse,
+}
 
 /// How often live traffic is added.
 pub const TICK: StdDuration = StdDuration::from_secs(5);

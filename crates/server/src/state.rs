@@ -14,21 +14,22 @@ pub struct AppState {
     /// Set while the index is being rebuilt from the store, so readiness can say so.
     pub rebuild: Arc<RebuildProgress>,
     /// The secret key, connectors and connect flows under way, for the account routes.
-    pub accounts: Arc<crate::accounts::AccountServices>,
+    pub accounts: Arc<trellis_sync::accounts::AccountServices>,
     /// The polling scheduler, for webhooks to ring (a no-op handle when this node does not sync).
-    pub sync: crate::sync::SyncHandle,
+    pub sync: trellis_sync::SyncHandle,
     /// Wakes the outbox worker when an action is queued (a no-op handle without a worker).
-    pub outbox: crate::outbox::OutboxHandle,
+    pub outbox: trellis_sync::outbox::OutboxHandle,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, index: Arc<dyn SearchIndex>, config: Arc<Config>) -> Self {
+        let accounts = trellis_sync::accounts::AccountServices::new(config.connection_settings());
         Self {
             store,
             index,
             config,
             rebuild: Arc::default(),
-            accounts: Arc::default(),
+            accounts: Arc::new(accounts),
             sync: Default::default(),
             outbox: Default::default(),
         }

@@ -10,8 +10,8 @@ use chrono::{Duration, Utc};
 use std::sync::Arc;
 use support::accounts_env::{accounts_env, AccountsEnv};
 use trellis_core::{Account, AccountStatus, Channel, NewAccount};
-use trellis_server::accounts::{access, AccessError, Connectors};
-use trellis_server::secrets::{AccountSecrets, SecretKey};
+use trellis_sync::accounts::{access, AccessError, Connectors};
+use trellis_sync::secrets::{AccountSecrets, SecretKey};
 
 struct Fixture {
     env: AccountsEnv,
@@ -21,8 +21,8 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let env = accounts_env().await;
-    let key = env.state.accounts.key(&env.state.config).unwrap();
-    let connectors = env.state.accounts.connectors(&env.state.config).unwrap();
+    let key = env.state.accounts.key().unwrap();
+    let connectors = env.state.accounts.connectors().unwrap();
     Fixture { env, key, connectors }
 }
 

@@ -26,8 +26,8 @@ async fn no_token_appears_in_answers_the_database_or_the_logs_after_connect_and_
     assert!(connected.status.is_success(), "{}", connected.text);
     answers.push_str(&connected.text);
     let x_account = env.store.find_account(Channel::X, env.x.account_id()).await.unwrap().unwrap();
-    let key = env.state.accounts.key(&env.state.config).unwrap();
-    let connectors = env.state.accounts.connectors(&env.state.config).unwrap();
+    let key = env.state.accounts.key().unwrap();
+    let connectors = env.state.accounts.connectors().unwrap();
     let stored = env.store.credentials(x_account.id).await.unwrap().unwrap();
     let mut first = key.open(x_account.id, &stored.sealed).unwrap();
     let mut tokens = vec![first.access_token.clone(), first.refresh_token.clone().unwrap()];
@@ -37,7 +37,7 @@ async fn no_token_appears_in_answers_the_database_or_the_logs_after_connect_and_
         .await
         .unwrap();
     let refreshed =
-        trellis_server::accounts::access(&env.store, &key, &connectors, &x_account).await.unwrap();
+        trellis_sync::accounts::access(&env.store, &key, &connectors, &x_account).await.unwrap();
     let stored = env.store.credentials(x_account.id).await.unwrap().unwrap();
     let second = key.open(x_account.id, &stored.sealed).unwrap();
     assert_eq!(refreshed.credentials.access_token, second.access_token);

@@ -17,10 +17,10 @@ use trellis_connector_x::simulator as x;
 use trellis_core::{
     Account, Actor, Channel, ConversationFilter, ConversationId, Direction, OutboxItem, OutboxState,
 };
-use trellis_server::outbox::deliver::deliver;
-use trellis_server::outbox::{queue_reply, OutboxHandle, OutboxSettings};
-use trellis_server::sync::poll::{poll_account, PollScope};
-use trellis_server::sync::SyncHandle;
+use trellis_sync::outbox::deliver::deliver;
+use trellis_sync::outbox::{queue_reply, OutboxHandle, OutboxSettings};
+use trellis_sync::poll::{poll_account, PollScope};
+use trellis_sync::SyncHandle;
 
 fn local() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -298,7 +298,7 @@ async fn an_entry_whose_claim_ran_out_before_its_turn_is_not_delivered_until_cla
     let hurried = OutboxSettings { claim_for: Duration::microseconds(1), ..settings() };
     let never = tokio_util::sync::CancellationToken::new();
     let mut handled = Vec::new();
-    trellis_server::outbox::deliver_due(&env.ctx, &hurried, Utc::now(), &never, |item| {
+    trellis_sync::outbox::deliver_due(&env.ctx, &hurried, Utc::now(), &never, |item| {
         handled.push(item.clone())
     })
     .await
@@ -310,7 +310,7 @@ async fn an_entry_whose_claim_ran_out_before_its_turn_is_not_delivered_until_cla
 
     // Claimed again once the claim is over, it is delivered exactly once.
     let later = Utc::now() + Duration::seconds(1);
-    trellis_server::outbox::deliver_due(&env.ctx, &settings(), later, &never, |item| {
+    trellis_sync::outbox::deliver_due(&env.ctx, &settings(), later, &never, |item| {
         handled.push(item.clone())
     })
     .await

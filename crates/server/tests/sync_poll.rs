@@ -11,7 +11,7 @@ use trellis_connector_discourse::simulator as discourse;
 use trellis_connector_facebook::simulator as facebook;
 use trellis_connector_x::simulator as x;
 use trellis_core::{Account, AccountStatus, Channel};
-use trellis_server::sync::poll::{poll_account, AccountPoll, PollScope};
+use trellis_sync::poll::{poll_account, AccountPoll, PollScope};
 
 fn local() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()

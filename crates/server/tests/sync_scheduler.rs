@@ -13,9 +13,9 @@ use tokio_util::sync::CancellationToken;
 use trellis_connector_discourse::simulator as discourse;
 use trellis_connector_x::simulator as x;
 use trellis_core::{AccountId, Channel};
-use trellis_server::outbox::OutboxHandle;
-use trellis_server::sync::poll::AccountPoll;
-use trellis_server::sync::{scheduler, SchedulerSettings, SyncContext, SyncEvent};
+use trellis_sync::outbox::OutboxHandle;
+use trellis_sync::poll::AccountPoll;
+use trellis_sync::{scheduler, SchedulerSettings, SyncContext, SyncEvent};
 
 fn local() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -106,10 +106,8 @@ async fn two_schedulers_on_one_postgres_never_poll_the_same_account() {
     }
     // Each node on its own connection pool, as two processes would be; polls every second.
     let url = env.database.as_ref().unwrap().url.clone();
-    let pacing = trellis_server::sync::plan::Pacing {
-        min_interval: chrono::Duration::seconds(1),
-        ..TEST_PACING
-    };
+    let pacing =
+        trellis_sync::plan::Pacing { min_interval: chrono::Duration::seconds(1), ..TEST_PACING };
     let node = || {
         let url = url.clone();
         let ctx = env.ctx.clone();
@@ -157,7 +155,7 @@ async fn an_x_webhook_doorbell_makes_the_scheduler_poll_at_once() {
         env.connect(Channel::X, sim.account_id(), &sim.base_url(), "sim-access-token").await;
     // Polls an hour apart: only the doorbell can bring the next one sooner.
     let ctx = SyncContext {
-        pacing: trellis_server::sync::plan::Pacing {
+        pacing: trellis_sync::plan::Pacing {
             min_interval: chrono::Duration::hours(1),
             ..TEST_PACING
         },

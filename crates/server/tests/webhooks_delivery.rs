@@ -14,9 +14,9 @@ use trellis_connector_discourse::simulator as discourse;
 use trellis_connector_discourse::webhook as discourse_webhook;
 use trellis_connector_facebook::simulator as facebook;
 use trellis_core::Channel;
-use trellis_server::outbox::OutboxHandle;
-use trellis_server::sync::poll::{poll_account, PollScope};
-use trellis_server::sync::SyncHandle;
+use trellis_sync::outbox::OutboxHandle;
+use trellis_sync::poll::{poll_account, PollScope};
+use trellis_sync::SyncHandle;
 
 fn local() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()

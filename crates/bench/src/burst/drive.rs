@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use trellis_core::{AccountId, Seq};
-use trellis_server::sync::poll::AccountPoll;
-use trellis_server::sync::scheduler::{self, SchedulerSettings, SyncEvent};
+use trellis_sync::poll::AccountPoll;
+use trellis_sync::scheduler::{self, SchedulerSettings, SyncEvent};
 
 /// What the timed part measured.
 #[derive(Debug, Clone, Copy, PartialEq)]

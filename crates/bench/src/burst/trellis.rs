@@ -1,23 +1,23 @@
-//! trellis as `trellis serve` runs it, in a fresh data dir: the configuration with its defaults,
-//! the SQLite store and search index opened by the server's start-up code, and one account per
-//! simulator connected through the server's own account code (verified, credentials sealed).
+//! trellis as `trellis serve` runs it, in a fresh data dir: the connection settings with their
+//! defaults, the SQLite store and the search index with the indexer following it, and one account
+//! per simulator connected through the connection runtime's own account code (verified,
+//! credentials sealed).
 
 use super::platforms::Platforms;
 use anyhow::Context;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use trellis_core::{Account, Channel, Store};
-use trellis_server::accounts::connect::connect_with_token;
-use trellis_server::config::{Config, Overrides};
-use trellis_server::secrets::AccountSecrets;
-use trellis_server::startup::{self, Search};
-use trellis_server::sync::SyncContext;
+use trellis_search::FollowedIndex;
+use trellis_sync::accounts::connect::connect_with_token;
+use trellis_sync::apps::PlatformApps;
+use trellis_sync::secrets::AccountSecrets;
+use trellis_sync::{ConnectionSettings, SyncContext};
 
 /// An opened trellis with its three connected accounts.
 pub struct Trellis {
     pub store: Arc<dyn Store>,
-    pub search: Search,
+    pub search: FollowedIndex,
     pub ctx: SyncContext,
     pub accounts: Vec<Account>,
 }
@@ -35,11 +35,15 @@ impl Trellis {
 /// Opens trellis in `data_dir` (which must hold no trellis yet) with the default configuration
 /// and connects an account to each simulator.
 pub async fn open(data_dir: &Path, platforms: &Platforms) -> anyhow::Result<Trellis> {
-    let overrides = Overrides { data_dir: Some(data_dir.to_owned()), ..Default::default() };
-    let config = Config::load(&HashMap::new(), &overrides).context("resolve the configuration")?;
-    let store = startup::open_store(&config).await?;
-    let search = startup::open_search(&config, &store).await?;
-    let ctx = SyncContext::from_config(&config, store.clone())?;
+    let settings = ConnectionSettings::new(data_dir.to_owned(), PlatformApps::default());
+    std::fs::create_dir_all(data_dir).context("create the data dir")?;
+    let database_url = format!("sqlite://{}", data_dir.join("trellis.sqlite").display());
+    let store = trellis_store::connect(&database_url).await.context("open the store")?;
+    store.migrate().await.context("migrate the store")?;
+    let search = trellis_search::open_following(&data_dir.join("index"), store.clone())
+        .await
+        .context("open the search index")?;
+    let ctx = SyncContext::from_settings(&settings, store.clone())?;
     let brand = store.create_brand("Acme").await?.id;
 
     let connect = |channel: Channel,

@@ -1,21 +1,21 @@
 //! `trellis account add|list|pause|resume|remove`: connecting platform accounts, seeing how they
 //! do, and removing one connected by mistake.
 
-use crate::accounts::connect::browserless::{authorize_in_browser, authorize_without_browser};
-use crate::accounts::connect::{self, authorize_base, ConnectError};
-use crate::accounts::listing::{list_accounts, AccountSummary};
-use crate::accounts::settings::{
-    FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL,
-};
-use crate::accounts::{Connectors, PendingConnects};
 use crate::config::Config;
-use crate::secrets::{AccountSecrets, SecretKey};
 use anyhow::{bail, Context};
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 use std::sync::Arc;
 use trellis_core::{Account, AccountId, AccountStatus, BrandId, Channel, Store};
+use trellis_sync::accounts::connect::browserless::{
+    authorize_in_browser, authorize_without_browser,
+};
+use trellis_sync::accounts::connect::{self, authorize_base, ConnectError};
+use trellis_sync::accounts::listing::{list_accounts, AccountSummary};
+use trellis_sync::accounts::{Connectors, PendingConnects};
+use trellis_sync::apps::{FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL};
+use trellis_sync::secrets::{AccountSecrets, SecretKey};
 
 #[derive(Debug, Args)]
 pub struct AccountArgs {
@@ -136,7 +136,8 @@ async fn add_accounts(
     let key = SecretKey::load_or_generate(config.secret_key.as_deref(), &config.data_dir)
         .map(Arc::new)
         .context("cannot load the secret key that seals account credentials")?;
-    let connectors = Connectors::from_config(config).context("cannot set up the connectors")?;
+    let connectors = Connectors::from_settings(&config.connection_settings())
+        .context("cannot set up the connectors")?;
     let brand = brand_named(store, &args.brand).await?;
     let expires_at = args.expires_in.map(|seconds| Utc::now() + Duration::seconds(seconds));
     let accounts = match (args.provider, args.access_token.clone()) {

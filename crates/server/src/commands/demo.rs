@@ -11,7 +11,6 @@ mod seed;
 
 use crate::cli::{DemoArgs, SimulatedPlatform};
 use crate::config::Config;
-use crate::secrets::Secret;
 use crate::simulators::{self, Connection, Simulator, X_CONSUMER_SECRET};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
@@ -21,6 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use trellis_core::Account;
+use trellis_sync::secrets::Secret;
 
 /// Marks a data dir as the demo's and remembers the simulators' ports.
 const STATE_FILE: &str = "demo.json";
@@ -112,9 +112,9 @@ pub async fn run(mut config: Config, args: &DemoArgs) -> anyhow::Result<()> {
 /// Brings the simulators' backlog in before serving, so search has all three platforms from the
 /// first request; the scheduler takes over from there.
 async fn catch_up(config: &Config, store: Arc<dyn trellis_core::Store>) -> anyhow::Result<()> {
-    let ctx = crate::sync::SyncContext::from_config(config, store)?;
+    let ctx = trellis_sync::SyncContext::from_settings(&config.connection_settings(), store)?;
     let owner = format!("demo-{}", std::process::id());
-    let results = crate::sync::once::sync_once(&ctx, &owner, CATCH_UP_ROUNDS)
+    let results = trellis_sync::once::sync_once(&ctx, &owner, CATCH_UP_ROUNDS)
         .await
         .context("cannot bring in the simulators' backlog")?;
     for result in &results {

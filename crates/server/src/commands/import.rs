@@ -21,7 +21,7 @@ pub async fn run(config: &Config, args: &ImportArgs) -> anyhow::Result<ImportRes
     let input = open_input(&args.file).await?;
     let store = crate::startup::open_store(config).await?;
     let mut search = crate::startup::open_search(config, &store).await?;
-    search.make_current().await?;
+    crate::startup::make_current(&mut search).await?;
 
     let options = ImportOptions { brand: args.brand.clone(), ..ImportOptions::default() };
     let mut report = |rejection: &Rejection| {

@@ -7,11 +7,11 @@
 
 use crate::commands::reply::{idempotency_key, queued_line, refused};
 use crate::config::Config;
-use crate::outbox::{queue_moderation_for, Moderation};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use trellis_core::{Actor, FlagReason, MessageId};
+use trellis_sync::outbox::{queue_moderation_for, Moderation};
 
 #[derive(Debug, Args)]
 pub struct ModerateArgs {

@@ -5,10 +5,10 @@
 //! The CLI has no user sessions, so the reply is attributed to the system actor.
 
 use crate::config::Config;
-use crate::outbox::{queue_reply, QueueError};
 use clap::Args;
 use std::io::Write;
 use trellis_core::{Actor, ConversationId, OutboxItem};
+use trellis_sync::outbox::{queue_reply, QueueError};
 
 #[derive(Debug, Args)]
 pub struct ReplyArgs {

@@ -10,7 +10,7 @@ use trellis_core::{SearchRequest, SearchResults};
 pub async fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
     let mut search = crate::startup::open_search(config, &store).await?;
-    search.make_current().await?;
+    crate::startup::make_current(&mut search).await?;
     // The store is the truth: bring the index up to date so a search right after an import (or
     // with no server running to follow the feed) sees everything.
     search.indexer.catch_up().await.context("cannot bring the search index up to date")?;

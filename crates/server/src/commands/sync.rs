@@ -3,16 +3,16 @@
 
 use crate::cli::SyncArgs;
 use crate::config::Config;
-use crate::sync::once::{deliver_outbox_once, sync_once, AccountSync, SyncOutcome};
-use crate::sync::SyncContext;
 use anyhow::Context;
+use trellis_sync::once::{deliver_outbox_once, sync_once, AccountSync, SyncOutcome};
+use trellis_sync::SyncContext;
 
 /// Runs one sync of every account, then one delivery of the outbox. `Ok(false)` when some account
 /// did not sync cleanly (a platform error, a refused token) or an entry failed for good: the
 /// summary says which and why.
 pub async fn run(config: &Config, args: &SyncArgs) -> anyhow::Result<bool> {
     let store = crate::startup::open_store(config).await?;
-    let ctx = SyncContext::from_config(config, store)?;
+    let ctx = SyncContext::from_settings(&config.connection_settings(), store)?;
     let owner = format!("sync-once-{}", std::process::id());
     let results =
         sync_once(&ctx, &owner, args.max_rounds).await.context("cannot sync the accounts")?;

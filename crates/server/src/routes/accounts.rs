@@ -2,7 +2,6 @@
 //! successful poll, last error, rate-limit headroom, ingest errors), never a token.
 //! `POST /api/v1/accounts/{id}/pause` and `/resume`: stop and restart polling an account.
 
-use crate::accounts::listing::{list_accounts, AccountSummary};
 use crate::error::AppError;
 use crate::extract::AppJson;
 use crate::state::AppState;
@@ -10,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::Router;
 use trellis_core::{AccountId, AccountStatus};
+use trellis_sync::accounts::listing::{list_accounts, AccountSummary};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -9,14 +9,8 @@
 //!
 //! No answer ever holds a token. (Authentication of these routes comes with the web UI.)
 
-use crate::accounts::connect::{self, authorize_base, PagesToPick};
-use crate::accounts::settings::{
-    FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL,
-};
-use crate::accounts::{Connectors, PendingConnects};
 use crate::error::AppError;
 use crate::extract::{AppJson, AppQuery};
-use crate::secrets::{AccountSecrets, SecretKey};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -26,6 +20,10 @@ use axum::Router;
 use serde::Deserialize;
 use std::sync::Arc;
 use trellis_core::{Account, BrandId, Channel};
+use trellis_sync::accounts::connect::{self, authorize_base, PagesToPick};
+use trellis_sync::accounts::{Connectors, PendingConnects};
+use trellis_sync::apps::{FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL};
+use trellis_sync::secrets::{AccountSecrets, SecretKey};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -201,8 +199,8 @@ fn flows(state: &AppState) -> Result<(PendingConnects, Arc<Connectors>), AppErro
 
 /// The secret key and connectors, made on first use.
 fn services(state: &AppState) -> Result<(Arc<SecretKey>, Arc<Connectors>), AppError> {
-    let key = state.accounts.key(&state.config).map_err(AppError::internal)?;
-    let connectors = state.accounts.connectors(&state.config).map_err(AppError::internal)?;
+    let key = state.accounts.key().map_err(AppError::internal)?;
+    let connectors = state.accounts.connectors().map_err(AppError::internal)?;
     Ok((key, connectors))
 }
 

@@ -6,7 +6,6 @@
 
 use crate::error::AppError;
 use crate::extract::{AppJson, AppQuery};
-use crate::outbox::{queue_moderation, queue_reply, Moderation, QueueError};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -18,6 +17,7 @@ use trellis_core::{
     AccountId, Actor, ConversationId, MessageId, OutboundAction, OutboxFilter, OutboxItem,
     OutboxState,
 };
+use trellis_sync::outbox::{queue_moderation, queue_reply, Moderation, QueueError};
 
 /// The header a client may send to make a retried request queue once.
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";

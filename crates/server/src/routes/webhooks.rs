@@ -19,7 +19,6 @@
 use crate::error::AppError;
 use crate::extract::AppQuery;
 use crate::state::AppState;
-use crate::sync::deliveries::{self, ingest_delivery, item_error, Delivered};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
@@ -32,6 +31,7 @@ use trellis_connector_discourse::webhook as discourse;
 use trellis_connector_facebook::webhook as facebook;
 use trellis_connector_x::webhook as x;
 use trellis_core::{AccountId, Channel};
+use trellis_sync::deliveries::{self, ingest_delivery, item_error, Delivered};
 
 /// Deliveries larger than this are refused before they are read: platforms send small JSON.
 pub const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
@@ -93,7 +93,7 @@ async fn facebook_delivery(
         .map_err(|error| refuse("facebook", &error.to_string()))?;
     let envelope: Value = serde_json::from_slice(&body)
         .map_err(|error| AppError::InvalidBody(format!("unreadable facebook delivery: {error}")))?;
-    Ok(Json(deliveries::facebook(&state, &envelope).await?.to_json()))
+    Ok(Json(deliveries::facebook(&state.store, &state.sync, &envelope).await?.to_json()))
 }
 
 async fn discourse_delivery(
@@ -122,14 +122,14 @@ async fn discourse_delivery(
             Delivered::default()
         }
         Ok(discourse::Delivery::Messages(messages)) => {
-            ingest_delivery(&state, &account, messages, Vec::new()).await?
+            ingest_delivery(&state.store, &account, messages, Vec::new()).await?
         }
         Err(error) => {
             let payload: Value = serde_json::from_slice(&body)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
             let stream = if event.is_empty() { "webhook" } else { event };
             let error = item_error(&account, stream, &payload, &error.to_string());
-            ingest_delivery(&state, &account, Vec::new(), vec![error]).await?
+            ingest_delivery(&state.store, &account, Vec::new(), vec![error]).await?
         }
     };
     Ok(Json(delivered.to_json()))
@@ -179,7 +179,9 @@ async fn x_delivery(
             }
             Err(error) => {
                 let error = item_error(&account, "webhook", &envelope, &error.to_string());
-                delivered.absorb(ingest_delivery(&state, &account, Vec::new(), vec![error]).await?);
+                delivered.absorb(
+                    ingest_delivery(&state.store, &account, Vec::new(), vec![error]).await?,
+                );
             }
         },
     }

@@ -14,11 +14,11 @@ use trellis_connector_discourse::simulator as discourse;
 use trellis_connector_facebook::simulator as facebook;
 use trellis_connector_x::simulator as x;
 use trellis_core::{Brand, Store};
-use trellis_server::accounts::settings::{DiscourseApp, FacebookApp, XApp};
 use trellis_server::config::{Config, LogFormat};
 use trellis_server::routes::app;
-use trellis_server::secrets::Secret;
 use trellis_server::state::AppState;
+use trellis_sync::apps::{DiscourseApp, FacebookApp, XApp};
+use trellis_sync::secrets::Secret;
 
 pub const CALLBACK: &str = "http://127.0.0.1:9/api/v1/connect/x/callback";
 pub const FB_CALLBACK: &str = "http://127.0.0.1:9/api/v1/connect/facebook/callback";

@@ -6,10 +6,10 @@ use chrono::Duration;
 use std::sync::Arc;
 use tempfile::TempDir;
 use trellis_core::{Account, Channel, NewAccount, Store};
-use trellis_server::accounts::Connectors;
-use trellis_server::secrets::{AccountSecrets, SecretKey};
-use trellis_server::sync::plan::Pacing;
-use trellis_server::sync::SyncContext;
+use trellis_sync::accounts::Connectors;
+use trellis_sync::plan::Pacing;
+use trellis_sync::secrets::{AccountSecrets, SecretKey};
+use trellis_sync::SyncContext;
 
 /// Pacing without jitter and with a short minimum interval, so times can be asserted exactly.
 pub const TEST_PACING: Pacing = Pacing {
@@ -140,8 +140,8 @@ impl Env {
     /// The HTTP application over this env's store, with `sync` as its scheduler handle.
     pub async fn app(
         &self,
-        sync: trellis_server::sync::SyncHandle,
-        outbox: trellis_server::outbox::OutboxHandle,
+        sync: trellis_sync::SyncHandle,
+        outbox: trellis_sync::outbox::OutboxHandle,
     ) -> axum::Router {
         let url = trellis_store::testing::temp_sqlite_url(self.dir.path());
         let index_dir = self.dir.path().join("index");

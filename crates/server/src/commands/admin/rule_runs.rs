@@ -56,7 +56,7 @@ pub async fn preview(
     let draft = rule_draft(RuleId(0), "draft", true, &text, &calendars)?;
 
     let mut search = crate::startup::open_search(config, store).await?;
-    search.make_current().await?;
+    crate::startup::make_current(&mut search).await?;
     // Candidates come from the index: bring it up to date so just-imported messages are seen.
     search.indexer.catch_up().await.context("cannot bring the search index up to date")?;
     let service = TriageService::new(store.clone());

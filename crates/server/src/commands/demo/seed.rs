@@ -3,11 +3,8 @@
 //! account per simulator (connected through the code `trellis account add` uses), the team
 //! "Support" with a supervisor and four agents, and triage rules beyond the first-run defaults.
 
-use crate::accounts::connect::connect_with_token;
-use crate::accounts::Connectors;
 use crate::cli::SimulatedPlatform;
 use crate::config::Config;
-use crate::secrets::{AccountSecrets, SecretKey};
 use crate::simulators::Connection;
 use anyhow::Context;
 use chrono::Utc;
@@ -16,6 +13,9 @@ use trellis_core::{
     Account, AssignmentMode, Availability, BrandId, Channel, NewUser, Priority, Role, Store,
     TagName, TeamId, TeamSettings,
 };
+use trellis_sync::accounts::connect::connect_with_token;
+use trellis_sync::accounts::Connectors;
+use trellis_sync::secrets::{AccountSecrets, SecretKey};
 use trellis_triage::rules::{Action, Condition, ConditionGroup, MatchMode, Rule, RuleId};
 use trellis_triage::service::defaults::SPAM_RULE;
 use trellis_triage::stored::{rule_from_record, rule_input};
@@ -72,7 +72,8 @@ async fn connect_accounts(
 ) -> anyhow::Result<Vec<Account>> {
     let key = SecretKey::load_or_generate(config.secret_key.as_deref(), &config.data_dir)
         .context("cannot load the secret key that seals account credentials")?;
-    let connectors = Connectors::from_config(config).context("cannot set up the connectors")?;
+    let connectors = Connectors::from_settings(&config.connection_settings())
+        .context("cannot set up the connectors")?;
     let mut accounts = Vec::new();
     for sim in simulators {
         let (channel, claimed) = match sim.platform {

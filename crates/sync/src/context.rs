@@ -1,33 +1,13 @@
-//! The sync runtime: polling connected accounts into the store.
-//!
-//! - [`poll::poll_account`] polls one account once (every stream, or the named ones).
-//! - [`scheduler`] keeps every account this node leases on its own schedule, for `trellis serve`.
-//! - [`once::sync_once`] polls every account once, for `trellis sync --once`.
-//! - [`ingest`] keeps what the store accepts when it refuses part of a batch.
-//!
-//! Webhook deliveries go through the same `Store::ingest` (routes/webhooks.rs) and can poke the
-//! scheduler; outbound actions are the outbox's (crate::outbox).
-
-pub mod deliveries;
-pub mod ingest;
-pub mod once;
-pub mod plan;
-pub mod poll;
-pub mod runtime;
-pub mod scheduler;
-pub mod settings;
+//! [`SyncContext`]: what polling and delivering share.
 
 use crate::accounts::{AccessError, Connectors};
-use crate::config::Config;
+use crate::plan::{NextPoll, Pacing};
 use crate::secrets::SecretKey;
+use crate::settings::{self, ConnectionSettings};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use plan::{NextPoll, Pacing};
 use std::sync::Arc;
 use trellis_core::{Account, AccountAccess, Store};
-
-pub use runtime::{node_id, SyncRuntime};
-pub use scheduler::{SchedulerSettings, SyncEvent, SyncHandle};
 
 /// What polling and delivering need: the store, the key that opens credentials, a connector per
 /// channel, and the pacing. Cheap to clone.
@@ -41,12 +21,15 @@ pub struct SyncContext {
 
 impl SyncContext {
     /// The context `trellis serve` and `trellis sync` run with: the configured (or generated)
-    /// secret key, a connector per channel from the configuration, and the `[sync]` pacing.
-    pub fn from_config(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+    /// secret key, a connector per channel from the settings, and the `[sync]` pacing.
+    pub fn from_settings(
+        config: &ConnectionSettings,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Self> {
         let key = SecretKey::load_or_generate(config.secret_key.as_deref(), &config.data_dir)
             .context("cannot load the secret key that opens account credentials")?;
         let connectors =
-            Connectors::from_config(config).context("cannot set up the platform connectors")?;
+            Connectors::from_settings(config).context("cannot set up the platform connectors")?;
         Ok(Self {
             store,
             key: Arc::new(key),

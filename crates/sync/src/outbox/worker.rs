@@ -3,7 +3,7 @@
 
 use super::deliver::deliver;
 use super::OutboxSettings;
-use crate::sync::SyncContext;
+use crate::SyncContext;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;

@@ -2,10 +2,10 @@
 //! stream's batch on its own (cursor with exactly its messages), record how it went, and say when
 //! each stream should be polled next.
 
-use super::ingest::{add_outcome, ingest_keeping_the_rest};
-use super::plan::{after_error, after_success};
-use super::SyncContext;
 use crate::accounts::AccessError;
+use crate::ingest::{add_outcome, ingest_keeping_the_rest};
+use crate::plan::{after_error, after_success};
+use crate::SyncContext;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use trellis_core::{

@@ -1,7 +1,7 @@
 //! One connector per channel, and the X app they refresh tokens with.
 
-use super::settings::{FacebookApp, XApp};
-use crate::config::Config;
+use crate::apps::{FacebookApp, XApp};
+use crate::settings::ConnectionSettings;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use trellis_connector_discourse::{DiscourseConfig, DiscourseConnector};
@@ -26,7 +26,7 @@ pub struct Connectors {
 impl Connectors {
     /// The connectors `trellis serve`, `trellis sync` and `trellis account` run with: the
     /// configured `[sync] backfill_days` and platform apps.
-    pub fn from_config(config: &Config) -> Result<Self, ConnectorError> {
+    pub fn from_settings(config: &ConnectionSettings) -> Result<Self, ConnectorError> {
         let backfill_window = config.sync.backfill;
         let connectors = Self::with(
             XConfig { backfill_window, ..XConfig::default() },

@@ -1,9 +1,9 @@
 //! Starting and stopping the background sync tasks of a node: the polling scheduler and the
 //! outbox worker, side by side.
 
-use super::scheduler::{self, SchedulerSettings, SyncHandle};
-use super::SyncContext;
 use crate::outbox::{self, OutboxHandle, OutboxSettings};
+use crate::scheduler::{self, SchedulerSettings, SyncHandle};
+use crate::SyncContext;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 

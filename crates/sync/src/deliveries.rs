@@ -2,14 +2,15 @@
 //! as ingest errors against their account. The routes check signatures; what a signed delivery
 //! means for each account is decided here.
 
-use super::ingest::{add_outcome, ingest_keeping_the_rest};
-use crate::state::AppState;
+use crate::ingest::{add_outcome, ingest_keeping_the_rest};
+use crate::SyncHandle;
 use chrono::Utc;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use trellis_connector_facebook::webhook as facebook;
 use trellis_core::{
     Account, Channel, IngestBatch, IngestOutcome, IngestSource, MessageKind, NewIngestError,
-    NewMessage, StoreResult,
+    NewMessage, Store, StoreResult,
 };
 
 /// What a delivery did, answered to the platform (which only looks at the status).
@@ -66,7 +67,7 @@ pub fn item_error(account: &Account, stream: &str, item: &Value, reason: &str) -
 /// Ingests a delivery's readable messages (keeping the rest when the store refuses some) and
 /// records its unreadable items.
 pub async fn ingest_delivery(
-    state: &AppState,
+    store: &Arc<dyn Store>,
     account: &Account,
     messages: Vec<NewMessage>,
     errors: Vec<NewIngestError>,
@@ -74,7 +75,6 @@ pub async fn ingest_delivery(
     let mut delivered = Delivered::default();
     let mut errors = errors;
     if !messages.is_empty() {
-        let store = state.store.clone();
         let ingest = |batch| {
             let store = store.clone();
             async move { store.ingest(batch).await }
@@ -87,7 +87,7 @@ pub async fn ingest_delivery(
     }
     for error in errors {
         tracing::warn!(account_id = %account.id, stream = error.stream.as_deref().unwrap_or("-"), reason = %error.reason, "webhook item not ingested");
-        state.store.record_ingest_error(error).await?;
+        store.record_ingest_error(error).await?;
         delivered.refused += 1;
     }
     if delivered.outcome.inserted + delivered.outcome.updated > 0 {
@@ -100,7 +100,11 @@ pub async fn ingest_delivery(
 /// Pages not connected here are logged and skipped), its readable items ingested and the rest
 /// recorded. Messenger messages name people, not threads: they ring the Page's `conversations`
 /// stream instead, so they enter through polling with the thread polling gives them.
-pub async fn facebook(state: &AppState, envelope: &Value) -> StoreResult<Delivered> {
+pub async fn facebook(
+    store: &Arc<dyn Store>,
+    sync: &SyncHandle,
+    envelope: &Value,
+) -> StoreResult<Delivered> {
     let entries = envelope.get("entry").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
     let mut delivered = Delivered::default();
     for entry in entries {
@@ -108,16 +112,16 @@ pub async fn facebook(state: &AppState, envelope: &Value) -> StoreResult<Deliver
             tracing::warn!(platform = "facebook", "delivery entry without a page id");
             continue;
         };
-        let Some(account) = state.store.find_account(Channel::Facebook, page_id).await? else {
+        let Some(account) = store.find_account(Channel::Facebook, page_id).await? else {
             tracing::warn!(platform = "facebook", page_id, "delivery for a page not connected");
             continue;
         };
         let items = facebook_entry_items(&account, entry);
         if items.doorbell {
             let streams = vec![trellis_connector_facebook::CONVERSATIONS.to_owned()];
-            delivered.poked += usize::from(state.sync.poke(account.id, streams));
+            delivered.poked += usize::from(sync.poke(account.id, streams));
         }
-        delivered.absorb(ingest_delivery(state, &account, items.messages, items.errors).await?);
+        delivered.absorb(ingest_delivery(store, &account, items.messages, items.errors).await?);
     }
     Ok(delivered)
 }

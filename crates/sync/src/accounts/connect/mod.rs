@@ -10,7 +10,6 @@ mod x;
 pub use facebook::{facebook_callback, pick_pages, start_facebook, PageChoice, PagesToPick};
 pub use x::{finish_x, start_x};
 
-use crate::error::AppError;
 use crate::secrets::{AccountSecrets, SecretError, SecretKey};
 use std::sync::{Arc, OnceLock};
 use trellis_connector_discourse::ApiAuth;
@@ -48,20 +47,6 @@ impl From<ConnectorError> for ConnectError {
             Self::Unreachable(error)
         } else {
             Self::Refused(error)
-        }
-    }
-}
-
-impl From<ConnectError> for AppError {
-    fn from(error: ConnectError) -> Self {
-        match error {
-            ConnectError::NotConfigured(_)
-            | ConnectError::Invalid(_)
-            | ConnectError::Refused(_) => AppError::Invalid(error.to_string()),
-            ConnectError::UnknownFlow(_) => AppError::InvalidParameter(error.to_string()),
-            ConnectError::Unreachable(_) => AppError::Unavailable(error.into()),
-            ConnectError::Secret(_) => AppError::internal(error),
-            ConnectError::Store(error) => error.into(),
         }
     }
 }

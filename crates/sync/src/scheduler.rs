@@ -7,16 +7,16 @@
 //!   account is polled by exactly one node. Leases are released at shutdown so another node can
 //!   take over at once; a crashed node's leases simply expire.
 //! - **Pacing.** A stream's next poll comes from its last answer (rate-limit budget, `more`,
-//!   backoff on failures; see [`super::plan`]) with ±10 % jitter; an account first taken up starts
+//!   backoff on failures; see [`crate::plan`]) with ±10 % jitter; an account first taken up starts
 //!   at a random offset inside the minimum interval, so accounts do not poll in lockstep.
 //! - **New and changed accounts** are picked up by the periodic refresh; paused and
 //!   needs-reauth accounts are dropped (and their leases released) at the next refresh or at once
 //!   when a poll finds them so.
 //! - **Pokes.** [`SyncHandle::poke`] makes streams due now (webhook doorbells).
 
-use super::plan::initial_offset;
-use super::poll::{poll_account, AccountPoll, PollScope};
-use super::SyncContext;
+use crate::plan::initial_offset;
+use crate::poll::{poll_account, AccountPoll, PollScope};
+use crate::SyncContext;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration as StdDuration;

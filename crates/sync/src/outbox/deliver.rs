@@ -2,7 +2,7 @@
 
 use super::OutboxSettings;
 use crate::accounts::AccessError;
-use crate::sync::SyncContext;
+use crate::SyncContext;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use trellis_core::{

@@ -1,9 +1,9 @@
 //! `trellis sync --once`: every active account polled once, each stream followed until it has
 //! nothing more waiting (within a bound), then a summary per account.
 
-use super::ingest::add_outcome;
-use super::poll::{poll_account, AccountPoll, PollScope};
-use super::SyncContext;
+use crate::ingest::add_outcome;
+use crate::poll::{poll_account, AccountPoll, PollScope};
+use crate::SyncContext;
 use chrono::Utc;
 use trellis_core::{Account, AccountStatus, IngestOutcome, StoreResult};
 
