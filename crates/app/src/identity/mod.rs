@@ -1,0 +1,10 @@
+//! People and how they prove who they are: users and roles ([`users`]), passwords
+//! ([`passwords`]), sessions and sign-in ([`sessions`]), personal API tokens ([`tokens`]), the
+//! secrets behind them ([`secrets`]) and the audit log ([`audit`]).
+
+pub mod audit;
+pub mod passwords;
+pub mod secrets;
+pub mod sessions;
+pub mod tokens;
+pub mod users;

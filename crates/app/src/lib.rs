@@ -1,0 +1,14 @@
+//! What people do in trellis, written once: who may do what ([`access`]), people, sign-in, tokens
+//! and the audit log ([`identity`]), the conversation list
+//! with its filters and views, the conversation detail and the workflow commands on a
+//! conversation ([`conversations`]). The REST API (`trellis-http`), the HTML pages and the CLI
+//! (`trellis-server`) parse their input, call in here and render what comes back; none of them
+//! holds a rule or a read-model of its own.
+
+pub mod access;
+pub mod conversations;
+pub mod error;
+pub mod identity;
+
+pub use access::{Permission, Principal};
+pub use error::{ServiceError, ServiceResult};
