@@ -1,6 +1,7 @@
 //! [`TantivyIndex`]: the [`SearchIndex`] implementation. One long-lived writer behind a mutex, a
 //! manually reloaded reader, and the change-feed sequence recorded in each commit's payload so the
-//! index and its position in the feed can never disagree.
+//! index and its position in the feed can never disagree. Opened read-only, it has no writer and
+//! its reader follows the commits of the process that has.
 
 use crate::analysis::{Mode, SocialTokenizer, INDEX_TOKENIZER};
 use crate::schema::{Fields, SCHEMA_VERSION};
@@ -26,7 +27,9 @@ pub(crate) struct CommitPayload {
 pub struct TantivyIndex {
     pub(crate) index: Index,
     pub(crate) reader: IndexReader,
-    writer: Mutex<IndexWriter<TantivyDocument>>,
+    /// `None` when opened read-only: another handle, usually in another process, owns the
+    /// index's one writer.
+    writer: Option<Mutex<IndexWriter<TantivyDocument>>>,
     pub(crate) fields: Fields,
     pub(crate) query_tokenizer: SocialTokenizer,
 }
@@ -45,29 +48,61 @@ impl TantivyIndex {
         Self::from_index(index, 1, IN_MEMORY_BUDGET_BYTES).map_err(internal)
     }
 
-    /// Wraps an opened tantivy index: registers the analyzer, opens the reader and the writer.
+    /// Wraps an opened tantivy index: registers the analyzer, opens the writer (taking the
+    /// directory's writer lock) and the reader.
     pub(crate) fn from_index(
         index: Index,
         threads: usize,
         budget: usize,
     ) -> tantivy::Result<TantivyIndex> {
-        index
-            .tokenizers()
-            .register(INDEX_TOKENIZER, TextAnalyzer::from(SocialTokenizer::new(Mode::Index)));
-        let (_, fields) = Fields::schema();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        // Before the writer: its indexing threads look the analyzer up.
+        register_analyzer(&index);
         let writer = index.writer_with_num_threads(threads, budget)?;
-        Ok(TantivyIndex {
+        // Only this handle commits, and `commit` reloads the reader right after.
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Self::assemble(index, reader, Some(writer)))
+    }
+
+    /// Wraps an opened tantivy index without a writer, so without taking the writer lock.
+    pub(crate) fn read_only_from_index(index: Index) -> tantivy::Result<TantivyIndex> {
+        register_analyzer(&index);
+        // Another process commits: tantivy watches meta.json and reloads within about half a
+        // second of each commit, so a long-lived handle keeps up.
+        let reader =
+            index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
+        Ok(Self::assemble(index, reader, None))
+    }
+
+    fn assemble(
+        index: Index,
+        reader: IndexReader,
+        writer: Option<IndexWriter<TantivyDocument>>,
+    ) -> TantivyIndex {
+        let (_, fields) = Fields::schema();
+        TantivyIndex {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer: writer.map(Mutex::new),
             fields,
             query_tokenizer: SocialTokenizer::new(Mode::Query),
-        })
+        }
+    }
+
+    /// Whether this handle only reads: opened by [`TantivyIndex::open_read_only`], or by
+    /// [`TantivyIndex::open_for_reading`] while another handle held the writer. Its
+    /// [`SearchIndex::apply`] and [`SearchIndex::clear`] return an error.
+    pub fn is_read_only(&self) -> bool {
+        self.writer.is_none()
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, IndexWriter<TantivyDocument>>, SearchError> {
-        self.writer.lock().map_err(|_| SearchError::Internal("index writer lock poisoned".into()))
+        let Some(writer) = &self.writer else {
+            return Err(SearchError::Internal(
+                "search index is open read-only: only the process holding its writer can change it"
+                    .into(),
+            ));
+        };
+        writer.lock().map_err(|_| SearchError::Internal("index writer lock poisoned".into()))
     }
 
     /// Commits what the writer holds with `through` in the payload, then makes it searchable. On
@@ -112,9 +147,16 @@ impl SearchIndex for TantivyIndex {
         self.commit(&mut writer, through)
     }
 
+    /// Read from meta.json on disk, so a read-only handle sees the writer's latest commit.
     fn committed_seq(&self) -> Result<Seq, SearchError> {
         let metas = self.index.load_metas().map_err(internal)?;
-        committed_seq(metas.payload.as_deref()).map_err(SearchError::Corrupt)
+        let seq = committed_seq(metas.payload.as_deref()).map_err(SearchError::Corrupt)?;
+        if self.is_read_only() {
+            // The reader may still lag the commit just read by up to its watch delay; reloading
+            // after reading the payload means searches from now on reflect at least `seq`.
+            self.reader.reload().map_err(internal)?;
+        }
+        Ok(seq)
     }
 
     fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
@@ -130,6 +172,12 @@ impl SearchIndex for TantivyIndex {
     fn doc_count(&self) -> Result<u64, SearchError> {
         Ok(self.reader.searcher().num_docs())
     }
+}
+
+fn register_analyzer(index: &Index) {
+    index
+        .tokenizers()
+        .register(INDEX_TOKENIZER, TextAnalyzer::from(SocialTokenizer::new(Mode::Index)));
 }
 
 /// The sequence in a commit payload: `Seq(0)` before the first commit, an error for a payload of

@@ -88,3 +88,20 @@ fn an_index_in_use_by_another_writer_is_an_error_not_wiped() {
     assert!(TantivyIndex::open(&path).is_err());
     assert_eq!(ids(&first, "keep"), vec![1]);
 }
+
+#[test]
+fn an_unusable_index_in_use_by_another_writer_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index");
+    let (first, _) = TantivyIndex::open(&path).unwrap();
+    first.apply(vec![doc(1, "keep me")], Seq(5)).unwrap();
+    // What a second open sees mid-way through the writer's work must not make it recreate the index.
+    let meta = std::fs::read(path.join("meta.json")).unwrap();
+    std::fs::write(path.join("meta.json"), b"{ not json").unwrap();
+    let error = TantivyIndex::open(&path).unwrap_err();
+    assert!(error.to_string().contains("in use by another writer"), "{error}");
+    assert!(!dir.path().join("index.corrupt").exists());
+    std::fs::write(path.join("meta.json"), meta).unwrap();
+    first.apply(vec![doc(2, "keep me too")], Seq(6)).unwrap();
+    assert_eq!(ids(&first, "keep"), vec![1, 2]);
+}
