@@ -30,6 +30,16 @@ pub async fn open_following(
     let index: Arc<dyn SearchIndex> = Arc::new(index);
     let indexer = Indexer::new(store.clone(), index.clone());
 
+    let stale = staleness(dir, &outcome, store.as_ref()).await?;
+    Ok(FollowedIndex { index, indexer, stale })
+}
+
+/// Why an index just opened with `outcome` must be rebuilt from `store` before use, if it must.
+pub async fn staleness(
+    dir: &Path,
+    outcome: &OpenOutcome,
+    store: &dyn Store,
+) -> Result<Option<&'static str>, IndexerError> {
     let stale = match outcome {
         OpenOutcome::Recreated { reason } => {
             tracing::warn!(index_dir = %dir.display(), reason = %reason, "search index was unusable and has been recreated");
@@ -40,7 +50,7 @@ pub async fn open_following(
             // An index ahead of the store belongs to another database (the store was replaced or
             // restored from an older backup): its documents cannot be trusted.
             let latest = store.latest_seq().await?;
-            (committed_seq > latest).then(|| {
+            (*committed_seq > latest).then(|| {
                 tracing::warn!(
                     index_seq = %committed_seq,
                     store_seq = %latest,
@@ -50,5 +60,5 @@ pub async fn open_following(
             })
         }
     };
-    Ok(FollowedIndex { index, indexer, stale })
+    Ok(stale)
 }

@@ -15,7 +15,7 @@ mod search;
 mod translate;
 
 pub use count::EXACT_TOTAL_LIMIT;
-pub use following::{open_following, FollowedIndex};
+pub use following::{open_following, staleness, FollowedIndex};
 pub use index::TantivyIndex;
 pub use indexer::{Indexer, IndexerError};
 pub use open::OpenOutcome;

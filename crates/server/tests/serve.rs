@@ -1,4 +1,5 @@
-//! `trellis serve` as a real process on a free port: readiness, search over HTTP, graceful stop.
+//! `trellis serve` as a real process on a free port: readiness, search over HTTP and from the CLI
+//! beside it, graceful stop.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -77,6 +78,20 @@ async fn serve_rebuilds_a_lost_index_becomes_ready_answers_searches_and_stops_on
     assert_eq!(response.status(), 200);
     let results: serde_json::Value = response.json().await.unwrap();
     assert_eq!(results["total"], 2, "{results}");
+
+    // While the server holds the index writer, searches from the command line read the index
+    // read-only, two at once included.
+    let searches: Vec<_> = (0..2)
+        .map(|_| {
+            let data_dir = dir.path().to_owned();
+            std::thread::spawn(move || run(trellis(&data_dir).args(["search", "#latte", "--json"])))
+        })
+        .collect();
+    for search in searches {
+        let ran = search.join().unwrap();
+        ran.assert_success();
+        assert_eq!(ran.json()["total"], 2, "{}", ran.stdout);
+    }
 
     let response =
         client.get(format!("{base}/api/v1/search")).query(&[("limit", "5")]).send().await.unwrap();

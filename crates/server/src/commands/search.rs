@@ -9,11 +9,7 @@ use trellis_core::{SearchRequest, SearchResults};
 
 pub async fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
-    let mut search = crate::startup::open_search(config, &store).await?;
-    crate::startup::make_current(&mut search).await?;
-    // The store is the truth: bring the index up to date so a search right after an import (or
-    // with no server running to follow the feed) sees everything.
-    search.indexer.catch_up().await.context("cannot bring the search index up to date")?;
+    let index = crate::startup::open_search_for_reading(config, &store).await?;
 
     let request = SearchRequest {
         query: args.query.clone(),
@@ -21,7 +17,6 @@ pub async fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         limit: args.limit as usize,
         offset: 0,
     };
-    let index = search.index.clone();
     let results = tokio::task::spawn_blocking(move || index.search(&request))
         .await
         .context("search task failed")??;

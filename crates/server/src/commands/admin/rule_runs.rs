@@ -55,14 +55,11 @@ pub async fn preview(
     let calendars = calendars_by_name(store).await?;
     let draft = rule_draft(RuleId(0), "draft", true, &text, &calendars)?;
 
-    let mut search = crate::startup::open_search(config, store).await?;
-    crate::startup::make_current(&mut search).await?;
-    // Candidates come from the index: bring it up to date so just-imported messages are seen.
-    search.indexer.catch_up().await.context("cannot bring the search index up to date")?;
+    // Candidates come from the index, brought up to date when this process may write it.
+    let index = crate::startup::open_search_for_reading(config, store).await?;
     let service = TriageService::new(store.clone());
     service.reload().await?;
-    let report =
-        service.preview(search.index.clone(), draft.parsed, args.days, args.limit as usize).await?;
+    let report = service.preview(index, draft.parsed, args.days, args.limit as usize).await?;
     if args.json {
         return print_json(&report);
     }
