@@ -192,7 +192,8 @@ pub(crate) mod tests {
     fn supervisors_manage_workflow_but_not_accounts_users_or_the_audit_log() {
         assert!(role_allows(Role::Supervisor, Permission::ManageWorkflow));
         assert!(role_allows(Role::Supervisor, Permission::SeeEveryonesFigures));
-        for permission in [Permission::ManageAccounts, Permission::ManageUsers, Permission::ReadAudit]
+        for permission in
+            [Permission::ManageAccounts, Permission::ManageUsers, Permission::ReadAudit]
         {
             assert!(!role_allows(Role::Supervisor, permission), "{permission:?}");
         }

@@ -9,6 +9,7 @@ pub mod access;
 pub mod conversations;
 pub mod error;
 pub mod identity;
+pub mod outbox;
 
 pub use access::{Permission, Principal};
 pub use error::{ServiceError, ServiceResult};

@@ -75,8 +75,10 @@ pub enum Command {
     Outbox(crate::commands::outbox::OutboxArgs),
     /// List users with their role
     Users(crate::commands::admin::users::UsersArgs),
-    /// Add a user
+    /// Add a user, change their role or password, deactivate or reactivate them
     User(crate::commands::admin::users::UserArgs),
+    /// Create, list and revoke personal API tokens
+    Token(crate::commands::admin::tokens::TokenArgs),
     /// List teams with their members and assignment settings
     Teams(crate::commands::admin::teams::TeamsArgs),
     /// Add a team, add members, change how it assigns conversations

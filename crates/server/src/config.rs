@@ -46,6 +46,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// What the HTTP layer (`trellis-http`) needs of this configuration.
+    pub fn http_settings(&self) -> trellis_http::HttpSettings {
+        trellis_http::HttpSettings::new(self.bind, self.connection_settings())
+    }
+
     /// What the connection runtime (`trellis-sync`) needs of this configuration.
     pub fn connection_settings(&self) -> trellis_sync::ConnectionSettings {
         trellis_sync::ConnectionSettings {

@@ -1,19 +1,16 @@
-//! The `trellis` binary's library: configuration, the command line, the HTTP server and the
-//! operator commands (`migrate`, `import`, `reindex`, `search`). `main.rs` only wires these up.
+//! The `trellis` binary's library: configuration, the command line, start-up, the demo and the
+//! operator commands. The HTTP API is `trellis-http`'s, the service layer `trellis-app`'s, the
+//! connection runtime `trellis-sync`'s. `main.rs` only wires these up.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod config_apps;
-pub mod error;
-pub mod extract;
 pub mod import;
 pub mod progress;
-pub mod routes;
 pub mod serve;
 pub mod simulators;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
 
 use cli::Command;
@@ -60,6 +57,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Outbox(args) => commands::outbox::run(&config, &args).await?,
         Command::Users(args) => commands::admin::users::list(&config, &args).await?,
         Command::User(args) => commands::admin::users::run(&config, args).await?,
+        Command::Token(args) => commands::admin::tokens::run(&config, args).await?,
         Command::Teams(args) => commands::admin::teams::list(&config, &args).await?,
         Command::Team(args) => commands::admin::teams::run(&config, args).await?,
         Command::Agents(args) => commands::admin::agents::list(&config, &args).await?,

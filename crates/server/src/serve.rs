@@ -2,9 +2,7 @@
 //! feed, until SIGINT/SIGTERM.
 
 use crate::config::Config;
-use crate::routes;
 use crate::startup::Search;
-use crate::state::{AppState, RebuildProgress};
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use trellis_core::Backend;
+use trellis_http::{AppState, RebuildProgress};
 
 /// Runs until a shutdown signal, then stops accepting, drains in-flight requests and stops the
 /// indexer.
@@ -57,7 +56,8 @@ pub async fn serve_until(
     // Rules, SLA clocks and the triage jobs follow the change feed beside the indexer.
     let triage =
         trellis_triage::service::TriageService::spawn(store.clone(), shutdown.child_token());
-    let mut state = AppState::new(store.clone(), search.index.clone(), config.clone());
+    let mut state =
+        AppState::new(store.clone(), search.index.clone(), Arc::new(config.http_settings()));
     let sync = if config.sync.enabled {
         let ctx = trellis_sync::SyncContext::from_settings(&config.connection_settings(), store)?;
         let runtime = trellis_sync::SyncRuntime::start(ctx, trellis_sync::node_id(), &shutdown);
@@ -79,10 +79,13 @@ pub async fn serve_until(
             .instrument(tracing::info_span!("task", task = "search-indexer")),
     );
 
-    let served = axum::serve(listener, routes::app(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await
-        .context("http server failed");
+    let served = axum::serve(
+        listener,
+        trellis_http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .await
+    .context("http server failed");
     // Whatever ended the server (signal or error), the follower stops with it.
     shutdown.cancel();
     match follower.await {

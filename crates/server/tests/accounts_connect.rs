@@ -137,12 +137,13 @@ async fn facebook_pages_are_offered_after_login_and_the_picked_one_is_connected(
 async fn a_flow_started_on_one_node_is_finished_on_another() {
     let env = accounts_env().await;
     // A second node: its own process state, the same database and the same secret key.
-    let other = trellis_server::state::AppState::new(
+    let other = trellis_http::AppState::new(
         env.store.clone(),
         env.state.index.clone(),
         env.state.config.clone(),
     );
-    let other = support::accounts_env::Node::new(trellis_server::routes::app(other));
+    let other =
+        support::accounts_env::Node::new(support::signed_in(trellis_http::app(other), &env.token));
 
     let start = env.get(&format!("/api/v1/connect/facebook/start?brand_id={}", env.brand.id)).await;
     let back = params(&consent(start.location.as_deref().unwrap()).await);

@@ -1,6 +1,7 @@
 //! `trellis demo` as a real process: it brings all three simulated platforms into search, triage
 //! tags, routes and assigns, Ctrl-C stops it cleanly, and a second start on the same data dir
-//! finds its brand, accounts, team and rules instead of adding them again.
+//! finds its brand, accounts, team, rules and sign-ins instead of adding them again. Nothing is
+//! served without a sign-in; the demo's printed passwords and token work.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -14,6 +15,7 @@ use support::trellis;
 /// Kills the demo if the test fails before stopping it.
 struct Demo {
     child: Child,
+    dir: std::path::PathBuf,
     base: String,
     log: std::path::PathBuf,
 }
@@ -37,11 +39,18 @@ impl Demo {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        Self { child, base: format!("http://127.0.0.1:{port}/api/v1"), log }
+        Self { child, dir: dir.to_owned(), base: format!("http://127.0.0.1:{port}/api/v1"), log }
     }
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The admin's API token the demo printed, once it has written its credentials.
+    fn token(dir: &Path) -> Option<String> {
+        let bytes = std::fs::read(dir.join("demo-credentials.json")).ok()?;
+        let credentials: Value = serde_json::from_slice(&bytes).ok()?;
+        credentials["token"].as_str().map(str::to_owned)
     }
 
     /// GETs `path` until `ready` accepts the answer, failing with the log at the deadline.
@@ -49,7 +58,11 @@ impl Demo {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            if let Ok(response) = client.get(format!("{}{path}", self.base)).send().await {
+            let mut request = client.get(format!("{}{path}", self.base));
+            if let Some(token) = Self::token(&self.dir) {
+                request = request.bearer_auth(token);
+            }
+            if let Ok(response) = request.send().await {
                 if response.status() == 200 {
                     let body: Value = response.json().await.unwrap();
                     if ready(&body) {
@@ -143,10 +156,31 @@ async fn the_demo_runs_the_product_on_three_platforms_stops_on_ctrl_c_and_restar
         accounts.as_array().unwrap().iter().all(|a| a["health"]["status"] == "active"),
         "{accounts}"
     );
+    // Nothing is served without signing in; the printed sign-ins work.
+    let client = reqwest::Client::new();
+    let anonymous = client.get(format!("{}/accounts", demo.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let credentials: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("demo-credentials.json")).unwrap()).unwrap();
+    let people = credentials["people"].as_array().unwrap();
+    assert_eq!(people.len(), 6, "{credentials}");
+    let ava = people.iter().find(|p| p["email"] == "ava@acme-coffee.example").unwrap();
+    let login = client
+        .post(format!("{}/auth/login", demo.base))
+        .json(&serde_json::json!({"email": ava["email"], "password": ava["password"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("trellis_session=") && cookie.contains("HttpOnly"), "{cookie}");
+    let me: Value = login.json().await.unwrap();
+    assert_eq!(me["user"]["role"], "agent");
+
     demo.interrupt().await;
     let first = seeded(&dir).await;
     assert_eq!(first.0, ["Acme Coffee"]);
-    assert_eq!((first.1, first.2, first.3), (3, 1, 5));
+    assert_eq!((first.1, first.2, first.3), (3, 1, 6));
 
     // The same dir again: everything found, nothing added, the accounts still polling.
     let restarted = chrono::Utc::now();
@@ -162,4 +196,8 @@ async fn the_demo_runs_the_product_on_three_platforms_stops_on_ctrl_c_and_restar
     assert_eq!(accounts.as_array().unwrap().len(), 3, "{accounts}");
     again.interrupt().await;
     assert_eq!(seeded(&dir).await, first);
+    // The same sign-ins as before the restart.
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("demo-credentials.json")).unwrap()).unwrap();
+    assert_eq!(kept, credentials);
 }

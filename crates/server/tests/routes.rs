@@ -1,6 +1,8 @@
 //! The HTTP surface, exercised in process with `Router::oneshot`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -12,9 +14,8 @@ use trellis_core::{
     Channel, ConversationId, IndexDoc, MessageId, SearchError, SearchHit, SearchIndex,
     SearchRequest, SearchResults, Seq, SortOrder,
 };
+use trellis_http::{app, AppState};
 use trellis_server::config::{Config, LogFormat};
-use trellis_server::routes::app;
-use trellis_server::state::AppState;
 
 /// An index that answers from a fixed hit, remembers the last request, and can be told to fail.
 #[derive(Default)]
@@ -67,7 +68,7 @@ impl SearchIndex for FakeIndex {
 struct Harness {
     app: Router,
     index: Arc<FakeIndex>,
-    rebuild: Arc<trellis_server::state::RebuildProgress>,
+    rebuild: Arc<trellis_http::RebuildProgress>,
     _dir: tempfile::TempDir,
 }
 
@@ -89,9 +90,10 @@ async fn harness(broken_index: bool) -> Harness {
         facebook: Default::default(),
         discourse: Default::default(),
     };
-    let state = AppState::new(store, index.clone(), Arc::new(config));
+    let token = support::admin_token(&store).await;
+    let state = AppState::new(store, index.clone(), Arc::new(config.http_settings()));
     let rebuild = state.rebuild.clone();
-    Harness { app: app(state), index, rebuild, _dir: dir }
+    Harness { app: support::signed_in(app(state), &token), index, rebuild, _dir: dir }
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {

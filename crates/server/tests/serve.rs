@@ -29,6 +29,28 @@ async fn serve_rebuilds_a_lost_index_becomes_ready_answers_searches_and_stops_on
     let dir = tempfile::tempdir().unwrap();
     let file = write_sample(dir.path());
     run(trellis(dir.path()).arg("import").arg(&file)).assert_success();
+    run(trellis(dir.path()).args([
+        "user",
+        "add",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "Ops",
+        "--role",
+        "admin",
+    ]))
+    .assert_success();
+    let token = run(trellis(dir.path()).args([
+        "token",
+        "create",
+        "--user",
+        "ops@example.com",
+        "--name",
+        "serve test",
+        "--quiet",
+    ]));
+    let token = token.assert_success().stdout.trim().to_owned();
+    assert!(token.starts_with("trellis_pat_"), "{token}");
     // Without its index the server must rebuild it from the store before it reports ready.
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
 
@@ -69,8 +91,11 @@ async fn serve_rebuilds_a_lost_index_becomes_ready_answers_searches_and_stops_on
         client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
 
+    let anonymous = client.get(format!("{base}/api/v1/search")).query(&[("q", "#latte")]);
+    assert_eq!(anonymous.send().await.unwrap().status(), 401);
     let response = client
         .get(format!("{base}/api/v1/search"))
+        .bearer_auth(&token)
         .query(&[("q", "#latte"), ("sort", "newest")])
         .send()
         .await
@@ -93,8 +118,13 @@ async fn serve_rebuilds_a_lost_index_becomes_ready_answers_searches_and_stops_on
         assert_eq!(ran.json()["total"], 2, "{}", ran.stdout);
     }
 
-    let response =
-        client.get(format!("{base}/api/v1/search")).query(&[("limit", "5")]).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/api/v1/search"))
+        .bearer_auth(&token)
+        .query(&[("limit", "5")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["error"]["code"], "invalid_parameter");

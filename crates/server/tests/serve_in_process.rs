@@ -2,6 +2,8 @@
 //! stops the server and the follower.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -79,12 +81,13 @@ async fn a_message_ingested_while_serving_becomes_searchable_and_cancel_stops_ev
         .await
         .unwrap();
 
+    let token = support::admin_token(&store).await;
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/api/v1/search?q=espresso");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let results: serde_json::Value =
-            client.get(&url).send().await.unwrap().json().await.unwrap();
+        let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+        let results: serde_json::Value = response.json().await.unwrap();
         if results["total"] == 1 {
             assert_eq!(results["hits"][0]["author_handle"], "dana");
             break;

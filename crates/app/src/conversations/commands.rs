@@ -131,9 +131,9 @@ pub async fn take(
     id: ConversationId,
 ) -> ServiceResult<Conversation> {
     principal.require(Permission::WorkConversations)?;
-    let me = principal
-        .user_id
-        .ok_or_else(|| ServiceError::Invalid("taking a conversation needs a signed-in user".into()))?;
+    let me = principal.user_id.ok_or_else(|| {
+        ServiceError::Invalid("taking a conversation needs a signed-in user".into())
+    })?;
     match store.assign_if_unassigned(id, me, principal.actor()).await? {
         Some(conversation) => Ok(conversation),
         None => {

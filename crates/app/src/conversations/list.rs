@@ -93,11 +93,8 @@ impl ConversationQuery {
             Some(AssigneeParam::User(id)) => Some(AssigneeFilter::User(id)),
         };
         let mut statuses: Vec<ConversationStatus> = self.status.into_iter().collect();
-        let unresolved = [
-            ConversationStatus::Open,
-            ConversationStatus::Pending,
-            ConversationStatus::Snoozed,
-        ];
+        let unresolved =
+            [ConversationStatus::Open, ConversationStatus::Pending, ConversationStatus::Snoozed];
         match self.view {
             None | Some(View::All) => {}
             Some(View::Mine) => {

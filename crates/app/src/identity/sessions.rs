@@ -93,9 +93,7 @@ pub async fn sign_in(
         let retry_after_secs = u64::try_from(wait.num_seconds()).unwrap_or(1).max(1);
         return Err(ServiceError::TooManyAttempts {
             retry_after_secs,
-            message: format!(
-                "too many failed sign-ins; try again in {retry_after_secs} seconds"
-            ),
+            message: format!("too many failed sign-ins; try again in {retry_after_secs} seconds"),
         });
     }
 

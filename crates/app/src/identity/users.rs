@@ -161,8 +161,16 @@ async fn store_password(
     store.set_password_hash(user.id, &hash, Utc::now()).await?;
     let ended = store.delete_user_sessions(user.id, keep_session).await?;
     tracing::info!(user_id = %user.id, sessions_ended = ended, "password changed");
-    audit::record(store, principal, "user.password_changed", "user", user.id, None::<()>, None::<()>)
-        .await
+    audit::record(
+        store,
+        principal,
+        "user.password_changed",
+        "user",
+        user.id,
+        None::<()>,
+        None::<()>,
+    )
+    .await
 }
 
 /// Every user, for anyone signed in (agents assign to each other).

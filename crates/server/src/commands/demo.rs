@@ -5,8 +5,10 @@
 //! prints a short guide. Ctrl-C (or SIGTERM) stops the server, then the simulators.
 //!
 //! The data dir (default `./data/demo`) keeps the simulators' ports in `demo.json`, so the
-//! accounts connected to them keep working when the demo starts again on the same dir.
+//! accounts connected to them keep working when the demo starts again on the same dir, and the
+//! demo's sign-ins in `demo-credentials.json` ([`people`]).
 
+mod people;
 mod seed;
 
 use crate::cli::{DemoArgs, SimulatedPlatform};
@@ -83,6 +85,7 @@ pub async fn run(mut config: Config, args: &DemoArgs) -> anyhow::Result<()> {
 
     let store = crate::startup::open_store(&config).await?;
     let accounts = seed::seed(&config, &store, &connections).await?;
+    let credentials = people::credentials(&store, &dir).await?;
     catch_up(&config, store).await?;
 
     let shutdown = CancellationToken::new();
@@ -95,7 +98,7 @@ pub async fn run(mut config: Config, args: &DemoArgs) -> anyhow::Result<()> {
     let outcome = match bound.await {
         Ok(addr) => {
             live(&mut sims, addr, args.rate).await;
-            guide(addr, &dir, &accounts)?;
+            guide(addr, &dir, &accounts, &credentials)?;
             server.await.context("the server task failed")?
         }
         // The server stopped before listening: its own error says why.
@@ -214,7 +217,12 @@ fn write_state(dir: &Path, sims: &[Simulator]) -> anyhow::Result<()> {
 }
 
 /// What to look at and try. The first line is machine-readable: `trellis demo is serving on URL`.
-fn guide(addr: SocketAddr, dir: &Path, accounts: &[Account]) -> anyhow::Result<()> {
+fn guide(
+    addr: SocketAddr,
+    dir: &Path,
+    accounts: &[Account],
+    credentials: &people::Credentials,
+) -> anyhow::Result<()> {
     let url = format!("http://{addr}");
     let dir = dir.display();
     let mut out = std::io::stdout().lock();
@@ -235,12 +243,25 @@ fn guide(addr: SocketAddr, dir: &Path, accounts: &[Account]) -> anyhow::Result<(
          authors get high priority; spam is resolved unseen",
         seed::TEAM
     )?;
-    writeln!(out, "\ntry the API:")?;
-    writeln!(out, "  curl '{url}/api/v1/search?q=refund'")?;
-    writeln!(out, "  curl '{url}/api/v1/search?q=channel:discourse&sort=newest'")?;
-    writeln!(out, "  curl '{url}/api/v1/accounts'")?;
-    writeln!(out, "  curl '{url}/api/v1/conversations?tag=billing'")?;
-    writeln!(out, "  curl '{url}/api/v1/conversations/1'    # messages, timeline and SLA")?;
+    writeln!(out, "\nsign in (POST {url}/api/v1/auth/login) as:")?;
+    for person in &credentials.people {
+        writeln!(
+            out,
+            "  {:<11} {:<28} password {}",
+            person.role.as_str(),
+            person.email,
+            person.password
+        )?;
+    }
+    let token = &credentials.token;
+    writeln!(out, "\ntry the API with the admin's token:")?;
+    writeln!(out, "  export TRELLIS_TOKEN={token}")?;
+    let curl = "curl -H \"Authorization: Bearer $TRELLIS_TOKEN\"";
+    writeln!(out, "  {curl} '{url}/api/v1/search?q=refund'")?;
+    writeln!(out, "  {curl} '{url}/api/v1/search?q=channel:discourse&sort=newest'")?;
+    writeln!(out, "  {curl} '{url}/api/v1/accounts'")?;
+    writeln!(out, "  {curl} '{url}/api/v1/conversations?tag=billing'")?;
+    writeln!(out, "  {curl} '{url}/api/v1/conversations/1'    # messages, timeline and SLA")?;
     writeln!(out, "and the CLI, in another terminal (or `cargo run --release -- …`):")?;
     writeln!(out, "  trellis --data-dir {dir} search 'refund'")?;
     writeln!(out, "  trellis --data-dir {dir} account list")?;

@@ -4,9 +4,9 @@
 
 use crate::commands::render::{cell, utc_time};
 use crate::config::Config;
-use crate::routes::outbox::OutboxView;
 use clap::Args;
 use std::io::Write;
+use trellis_app::outbox::OutboxView;
 use trellis_core::{ConversationId, OutboxFilter, OutboxItem, OutboxState};
 
 #[derive(Debug, Args)]

@@ -14,9 +14,8 @@ use trellis_connector_discourse::simulator as discourse;
 use trellis_connector_facebook::simulator as facebook;
 use trellis_connector_x::simulator as x;
 use trellis_core::{Brand, Store};
+use trellis_http::{app, AppState};
 use trellis_server::config::{Config, LogFormat};
-use trellis_server::routes::app;
-use trellis_server::state::AppState;
 use trellis_sync::apps::{DiscourseApp, FacebookApp, XApp};
 use trellis_sync::secrets::Secret;
 
@@ -26,7 +25,10 @@ pub const FB_CALLBACK: &str = "http://127.0.0.1:9/api/v1/connect/facebook/callba
 pub struct AccountsEnv {
     pub dir: TempDir,
     pub store: Arc<dyn Store>,
+    pub config: Config,
     pub state: AppState,
+    /// An admin's API token; `app` sends it with every request that names no other.
+    pub token: String,
     pub app: Router,
     pub brand: Brand,
     pub x: x::Simulator,
@@ -82,9 +84,10 @@ pub async fn accounts_env() -> AccountsEnv {
     store.migrate().await.unwrap();
     let brand = store.create_brand("Acme").await.unwrap();
     let (index, _) = trellis_search::TantivyIndex::open(&dir.path().join("index")).unwrap();
-    let state = AppState::new(store.clone(), Arc::new(index), Arc::new(config));
-    let app = app(state.clone());
-    AccountsEnv { dir, store, state, app, brand, x, facebook, discourse }
+    let state = AppState::new(store.clone(), Arc::new(index), Arc::new(config.http_settings()));
+    let token = super::admin_token(&store).await;
+    let app = super::signed_in(app(state.clone()), &token);
+    AccountsEnv { dir, store, config, state, app, token, brand, x, facebook, discourse }
 }
 
 /// An answer of the app: status, `Location`, body as text.
@@ -151,7 +154,7 @@ impl AccountsEnv {
 
     /// Every byte of the SQLite database, its WAL included.
     pub fn database_bytes(&self) -> Vec<u8> {
-        let url = &self.state.config.database_url;
+        let url = &self.config.database_url;
         let path = url.strip_prefix("sqlite://").unwrap();
         let mut bytes = std::fs::read(path).unwrap();
         for suffix in ["-wal", "-shm"] {

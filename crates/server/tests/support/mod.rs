@@ -7,6 +7,8 @@ pub mod sync_env;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
+use trellis_core::{NewUser, Role, Store};
 
 /// A `trellis` command on its own data dir, isolated from any `TRELLIS_*` in the test environment.
 pub fn trellis(data_dir: &Path) -> Command {
@@ -84,4 +86,34 @@ pub fn hit_authors(results: &Value) -> Vec<String> {
         .iter()
         .map(|hit| hit["author_handle"].as_str().unwrap_or("-").to_owned())
         .collect()
+}
+
+/// Creates an admin (`admin@example.com`) and an API token of theirs; the token's secret.
+pub async fn admin_token(store: &Arc<dyn Store>) -> String {
+    let user = match store.find_user_by_email("admin@example.com").await.unwrap() {
+        Some(user) => user,
+        None => store
+            .create_user(NewUser {
+                email: "admin@example.com".into(),
+                name: "Test Admin".into(),
+                role: Role::Admin,
+            })
+            .await
+            .unwrap(),
+    };
+    let principal = trellis_app::Principal::operator();
+    let created =
+        trellis_app::identity::tokens::create(store.as_ref(), &principal, user.id, "tests", None)
+            .await
+            .unwrap();
+    created.secret
+}
+
+/// `app` with every request that carries no `Authorization` sent as the holder of `token`.
+pub fn signed_in(app: axum::Router, token: &str) -> axum::Router {
+    let value = axum::http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    app.layer(tower_http::set_header::SetRequestHeaderLayer::if_not_present(
+        axum::http::header::AUTHORIZATION,
+        value,
+    ))
 }

@@ -146,14 +146,15 @@ impl Env {
         let url = trellis_store::testing::temp_sqlite_url(self.dir.path());
         let index_dir = self.dir.path().join("index");
         let (index, _) = trellis_search::TantivyIndex::open(&index_dir).unwrap();
-        let mut state = trellis_server::state::AppState::new(
+        let mut state = trellis_http::AppState::new(
             self.store.clone(),
             Arc::new(index),
-            Arc::new(self.config(&url)),
+            Arc::new(self.config(&url).http_settings()),
         );
         state.sync = sync;
         state.outbox = outbox;
-        trellis_server::routes::app(state)
+        let token = super::admin_token(&self.store).await;
+        super::signed_in(trellis_http::app(state), &token)
     }
 }
 

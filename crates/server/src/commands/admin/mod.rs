@@ -1,4 +1,4 @@
-//! The triage administration commands: users, teams, agents, rules, business-hours calendars,
+//! The administration commands: users, API tokens, teams, agents, rules, business-hours calendars,
 //! SLA policies and canned replies. Each is a thin layer over the store and the triage crate's
 //! parsing (`trellis_triage::stored`): a definition read from a file is validated exactly as the
 //! triage service will read it, and nothing is written when it is refused.
@@ -20,6 +20,7 @@ pub mod policies;
 pub mod rule_runs;
 pub mod rules;
 pub mod teams;
+pub mod tokens;
 pub mod users;
 
 use anyhow::Context;

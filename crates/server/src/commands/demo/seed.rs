@@ -29,7 +29,7 @@ const REFUND_RULE: &str = "Refunds go to billing";
 const VIP_RULE: &str = "Verified and big accounts first";
 
 /// The team's people: name, email, role and availability.
-const PEOPLE: [(&str, &str, Role, Availability); 5] = [
+pub const PEOPLE: [(&str, &str, Role, Availability); 5] = [
     ("Sam Rivera", "sam@acme-coffee.example", Role::Supervisor, Availability::Online),
     ("Ava Chen", "ava@acme-coffee.example", Role::Agent, Availability::Online),
     ("Ben Okafor", "ben@acme-coffee.example", Role::Agent, Availability::Online),

@@ -7,8 +7,10 @@
 //!   `selection`; `POST /api/v1/connect/facebook/pages {selection, page_ids}` → the accounts.
 //! - `POST /api/v1/connect/discourse {brand_id, base_url, username, api_key}` → the account.
 //!
-//! No answer ever holds a token. (Authentication of these routes comes with the web UI.)
+//! Starting a flow, picking Pages and connecting Discourse need the admin role; the two callbacks
+//! are open and bound to their flow's one-time `state`. No answer ever holds a token.
 
+use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppQuery};
 use crate::state::AppState;
@@ -19,20 +21,30 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use std::sync::Arc;
+use trellis_app::identity::audit;
+use trellis_app::Permission;
 use trellis_core::{Account, BrandId, Channel};
 use trellis_sync::accounts::connect::{self, authorize_base, PagesToPick};
 use trellis_sync::accounts::{Connectors, PendingConnects};
 use trellis_sync::apps::{FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL};
 use trellis_sync::secrets::{AccountSecrets, SecretKey};
 
+/// Starting a connection and finishing it by hand: admins only.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/connect/x/start", get(x_start))
-        .route("/connect/x/callback", get(x_callback))
         .route("/connect/facebook/start", get(facebook_start))
-        .route("/connect/facebook/callback", get(facebook_callback))
         .route("/connect/facebook/pages", post(facebook_pages))
         .route("/connect/discourse", post(discourse))
+}
+
+/// Where the platforms send the admin back: open, since the platform's redirect carries no
+/// session of ours for certain (another site, another browser tab policy); each callback is bound
+/// to the flow an admin started by its one-time `state`.
+pub fn callbacks() -> Router<AppState> {
+    Router::new()
+        .route("/connect/x/callback", get(x_callback))
+        .route("/connect/facebook/callback", get(facebook_callback))
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,11 +77,13 @@ impl CallbackParams {
 
 async fn x_start(
     State(state): State<AppState>,
+    auth: Auth,
     AppQuery(params): AppQuery<StartParams>,
 ) -> Result<Response, AppError> {
+    auth.require(Permission::ManageAccounts)?;
     let brand_id = known_brand(&state, params.brand_id).await?;
     let (pending, connectors) = flows(&state)?;
-    let app = &state.config.x;
+    let app = &state.config.connection.x;
     let base_url = checked_base_url(params.base_url, &app.base_url)?;
     let authorize = authorize_base(&app.authorize_url, X_AUTHORIZE_URL, &base_url, X_BASE_URL);
     let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "x");
@@ -99,11 +113,13 @@ async fn x_callback(
 
 async fn facebook_start(
     State(state): State<AppState>,
+    auth: Auth,
     AppQuery(params): AppQuery<StartParams>,
 ) -> Result<Response, AppError> {
+    auth.require(Permission::ManageAccounts)?;
     let brand_id = known_brand(&state, params.brand_id).await?;
     let (pending, connectors) = flows(&state)?;
-    let app = &state.config.facebook;
+    let app = &state.config.connection.facebook;
     let base_url = checked_base_url(params.base_url, &app.base_url)?;
     let dialog = authorize_base(&app.dialog_url, FACEBOOK_DIALOG_URL, &base_url, FACEBOOK_BASE_URL);
     let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "facebook");
@@ -137,8 +153,10 @@ struct PickPages {
 
 async fn facebook_pages(
     State(state): State<AppState>,
+    auth: Auth,
     AppJson(body): AppJson<PickPages>,
 ) -> Result<(StatusCode, AppJson<Vec<Account>>), AppError> {
+    let principal = auth.require(Permission::ManageAccounts)?;
     let (key, connectors) = services(&state)?;
     let pending = PendingConnects::new(state.store.clone(), key.clone());
     let accounts = connect::pick_pages(
@@ -150,6 +168,19 @@ async fn facebook_pages(
         &body.page_ids,
     )
     .await?;
+    for account in &accounts {
+        let store = state.store.as_ref();
+        audit::record(
+            store,
+            principal,
+            "account.connected",
+            "account",
+            account.id,
+            None::<()>,
+            Some(account),
+        )
+        .await?;
+    }
     Ok((StatusCode::CREATED, AppJson(accounts)))
 }
 
@@ -163,8 +194,10 @@ struct ConnectDiscourse {
 
 async fn discourse(
     State(state): State<AppState>,
+    auth: Auth,
     AppJson(body): AppJson<ConnectDiscourse>,
 ) -> Result<(StatusCode, AppJson<Account>), AppError> {
+    let principal = auth.require(Permission::ManageAccounts)?;
     let brand_id = known_brand(&state, body.brand_id).await?;
     let base_url = checked_base_url(Some(body.base_url), "")?;
     if body.username.trim().is_empty() || body.api_key.trim().is_empty() {
@@ -186,6 +219,17 @@ async fn discourse(
         &base_url,
         Some(&body.username),
         secrets,
+    )
+    .await?;
+    let store = state.store.as_ref();
+    audit::record(
+        store,
+        principal,
+        "account.connected",
+        "account",
+        account.id,
+        None::<()>,
+        Some(&account),
     )
     .await?;
     Ok((StatusCode::CREATED, AppJson(account)))

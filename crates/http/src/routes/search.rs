@@ -1,5 +1,6 @@
 //! `GET /api/v1/search`: full-text search over every message, in the trellis query language.
 
+use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppQuery};
 use crate::state::AppState;
@@ -7,6 +8,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use trellis_app::Permission;
 use trellis_core::{SearchRequest, SearchResults, SortOrder};
 
 /// Hits a page when the client does not say.
@@ -33,8 +35,10 @@ struct SearchParams {
 
 async fn search(
     State(state): State<AppState>,
+    auth: Auth,
     AppQuery(params): AppQuery<SearchParams>,
 ) -> Result<AppJson<SearchResults>, AppError> {
+    auth.require(Permission::ReadInbox)?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(AppError::InvalidParameter(format!("limit must be between 1 and {MAX_LIMIT}")));

@@ -2,12 +2,15 @@
 //! successful poll, last error, rate-limit headroom, ingest errors), never a token.
 //! `POST /api/v1/accounts/{id}/pause` and `/resume`: stop and restart polling an account.
 
+use crate::auth::Auth;
 use crate::error::AppError;
-use crate::extract::AppJson;
+use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
+use trellis_app::identity::audit;
+use trellis_app::{Permission, Principal};
 use trellis_core::{AccountId, AccountStatus};
 use trellis_sync::accounts::listing::{list_accounts, AccountSummary};
 
@@ -18,23 +21,31 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{id}/resume", post(resume))
 }
 
-async fn list(State(state): State<AppState>) -> Result<AppJson<Vec<AccountSummary>>, AppError> {
+async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<AppJson<Vec<AccountSummary>>, AppError> {
+    auth.require(Permission::ReadInbox)?;
     Ok(AppJson(list_accounts(&state.store).await?))
 }
 
 async fn pause(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
 ) -> Result<AppJson<AccountSummary>, AppError> {
-    set_status(&state, AccountId(id), AccountStatus::Paused).await
+    let principal = auth.require(Permission::ManageAccounts)?;
+    set_status(&state, principal, AccountId(id), AccountStatus::Paused).await
 }
 
 /// Resumes a paused account. One that needs re-authorization must be connected again instead:
 /// resuming would only have the platform refuse its token once more.
 async fn resume(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
 ) -> Result<AppJson<AccountSummary>, AppError> {
+    let principal = auth.require(Permission::ManageAccounts)?;
     let health = state.store.account_health(AccountId(id)).await?;
     if health.status == AccountStatus::NeedsReauth {
         return Err(AppError::Conflict(format!(
@@ -42,17 +53,30 @@ async fn resume(
             health.status_reason.as_deref().unwrap_or("the platform refused its token")
         )));
     }
-    set_status(&state, AccountId(id), AccountStatus::Active).await
+    set_status(&state, principal, AccountId(id), AccountStatus::Active).await
 }
 
 async fn set_status(
     state: &AppState,
+    principal: &Principal,
     id: AccountId,
     status: AccountStatus,
 ) -> Result<AppJson<AccountSummary>, AppError> {
     let account = state.store.get_account(id).await?;
+    let before = state.store.account_health(id).await?;
     state.store.set_account_status(id, status, None).await?;
     let health = state.store.account_health(id).await?;
     tracing::info!(account_id = %id, status = %status, "account status set");
+    let action = if status == AccountStatus::Paused { "account.paused" } else { "account.resumed" };
+    audit::record(
+        state.store.as_ref(),
+        principal,
+        action,
+        "account",
+        id,
+        Some(&before),
+        Some(&health),
+    )
+    .await?;
     Ok(AppJson(AccountSummary { account, health }))
 }

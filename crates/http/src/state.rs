@@ -1,6 +1,6 @@
 //! What every handler can reach.
 
-use crate::config::Config;
+use crate::settings::{AuthSettings, HttpSettings};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use trellis_core::{SearchIndex, Store};
@@ -10,7 +10,9 @@ use trellis_core::{SearchIndex, Store};
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub index: Arc<dyn SearchIndex>,
-    pub config: Arc<Config>,
+    pub config: Arc<HttpSettings>,
+    /// How people sign in (a copy of `config.auth`, at hand for the sign-in check).
+    pub auth: Arc<AuthSettings>,
     /// Set while the index is being rebuilt from the store, so readiness can say so.
     pub rebuild: Arc<RebuildProgress>,
     /// The secret key, connectors and connect flows under way, for the account routes.
@@ -22,12 +24,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, index: Arc<dyn SearchIndex>, config: Arc<Config>) -> Self {
-        let accounts = trellis_sync::accounts::AccountServices::new(config.connection_settings());
+    pub fn new(
+        store: Arc<dyn Store>,
+        index: Arc<dyn SearchIndex>,
+        config: Arc<HttpSettings>,
+    ) -> Self {
+        let accounts = trellis_sync::accounts::AccountServices::new(config.connection.clone());
+        let auth = Arc::new(config.auth.clone());
         Self {
             store,
             index,
             config,
+            auth,
             rebuild: Arc::default(),
             accounts: Arc::new(accounts),
             sync: Default::default(),

@@ -17,10 +17,10 @@
 //!   make the scheduler poll the announced streams now.
 
 use crate::error::AppError;
-use crate::extract::AppQuery;
+use crate::extract::{AppPath, AppQuery};
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -71,7 +71,7 @@ async fn facebook_handshake(
     AppQuery(params): AppQuery<HashMap<String, String>>,
 ) -> Result<String, AppError> {
     let verify_token = configured(
-        state.config.facebook.verify_token.as_deref(),
+        state.config.connection.facebook.verify_token.as_deref(),
         "facebook",
         "facebook.verify_token",
     )?;
@@ -87,8 +87,11 @@ async fn facebook_delivery(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let secret =
-        configured(state.config.facebook.app_secret.as_deref(), "facebook", "facebook.app_secret")?;
+    let secret = configured(
+        state.config.connection.facebook.app_secret.as_deref(),
+        "facebook",
+        "facebook.app_secret",
+    )?;
     facebook::verify_signature(secret, &headers, &body)
         .map_err(|error| refuse("facebook", &error.to_string()))?;
     let envelope: Value = serde_json::from_slice(&body)
@@ -98,12 +101,12 @@ async fn facebook_delivery(
 
 async fn discourse_delivery(
     State(state): State<AppState>,
-    Path(account_id): Path<i64>,
+    AppPath(account_id): AppPath<i64>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let secret = configured(
-        state.config.discourse.webhook_secret.as_deref(),
+        state.config.connection.discourse.webhook_secret.as_deref(),
         "discourse",
         "discourse.webhook_secret",
     )?;
@@ -144,7 +147,8 @@ async fn x_crc(
     State(state): State<AppState>,
     AppQuery(crc): AppQuery<Crc>,
 ) -> Result<Json<Value>, AppError> {
-    let secret = configured(state.config.x.consumer_secret.as_deref(), "x", "x.consumer_secret")?;
+    let secret =
+        configured(state.config.connection.x.consumer_secret.as_deref(), "x", "x.consumer_secret")?;
     Ok(Json(x::crc_response(secret, &crc.crc_token)))
 }
 
@@ -153,7 +157,8 @@ async fn x_delivery(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let secret = configured(state.config.x.consumer_secret.as_deref(), "x", "x.consumer_secret")?;
+    let secret =
+        configured(state.config.connection.x.consumer_secret.as_deref(), "x", "x.consumer_secret")?;
     let signature = headers.get(x::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !x::verify_signature(secret, &body, signature) {
         return Err(refuse(

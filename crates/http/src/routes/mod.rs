@@ -1,31 +1,65 @@
-//! The HTTP surface: each resource in its own module exposing `router()`, merged here.
+//! The HTTP surface: each resource in its own module exposing `router()`, merged here behind the
+//! sign-in check, except what must stay open: health probes, platform webhooks (they prove
+//! themselves by signature), the OAuth callbacks (bound to their flow's `state`) and sign-in.
 
 mod accounts;
+mod audit;
 mod connect;
 mod conversations;
 mod health;
 pub mod outbox;
 mod search;
+mod tokens;
+mod users;
 pub mod webhooks;
 
+use crate::auth;
+use crate::error::AppError;
 use crate::state::AppState;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
+use axum::middleware;
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-/// The whole application, ready to serve.
-pub fn app(state: AppState) -> Router {
+/// The largest JSON body the API reads; a larger one is answered 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Routes open to anyone.
+fn open_routes() -> Router<AppState> {
     Router::new()
         .merge(health::router())
         .merge(webhooks::router())
-        .nest("/api/v1", search::router())
-        .nest("/api/v1", connect::router().merge(accounts::router()))
-        .nest("/api/v1", outbox::router())
-        .nest("/api/v1", conversations::router())
+        .nest("/api/v1", connect::callbacks().merge(auth::routes::open_router()))
+}
+
+/// Routes that need a session or an API token.
+fn protected_routes(state: &AppState) -> Router<AppState> {
+    let api = Router::new()
+        .merge(search::router())
+        .merge(connect::router())
+        .merge(accounts::router())
+        .merge(outbox::router())
+        .merge(conversations::router())
+        .merge(users::router())
+        .merge(tokens::router())
+        .merge(audit::router())
+        .merge(auth::routes::router());
+    Router::new()
+        .nest("/api/v1", api)
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth))
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    open_routes()
+        .merge(protected_routes(&state))
+        .fallback(unknown_route)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
             ServiceBuilder::new()
                 // Every request gets an `x-request-id` (a client's own is kept), echoed in the
@@ -40,6 +74,10 @@ pub fn app(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)
+}
+
+async fn unknown_route() -> AppError {
+    AppError::NotFound("no such route".into())
 }
 
 /// One span a request. Only the path is recorded: query strings carry search terms, which can name

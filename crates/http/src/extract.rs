@@ -21,6 +21,12 @@ impl<T: serde::Serialize> IntoResponse for AppJson<T> {
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct AppQuery<T>(pub T);
 
+/// `axum::extract::Path`, rejecting with [`AppError`]: `/conversations/abc` is a 400 with the
+/// error body, not a plain-text answer.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct AppPath<T>(pub T);
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

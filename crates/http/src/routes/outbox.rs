@@ -1,22 +1,21 @@
 //! Replies and moderation through the outbox: queue them on a conversation, list them with their
 //! state (queued, sending, sent with the platform's id, failed with the platform's reason).
 //!
-//! Queuing answers 202: the action is durable in the outbox and delivered by the worker. Until
-//! the API has authentication, actions are attributed to the system actor.
+//! Queuing answers 202: the action is durable in the outbox and delivered by the worker. Each is
+//! attributed to the user who asked.
 
+use crate::auth::Auth;
 use crate::error::AppError;
-use crate::extract::{AppJson, AppQuery};
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use trellis_core::{
-    AccountId, Actor, ConversationId, MessageId, OutboundAction, OutboxFilter, OutboxItem,
-    OutboxState,
-};
+use serde::Deserialize;
+use trellis_app::outbox::OutboxView;
+use trellis_app::Permission;
+use trellis_core::{AccountId, ConversationId, MessageId, OutboxFilter, OutboxState};
 use trellis_sync::outbox::{queue_moderation, queue_reply, Moderation, QueueError};
 
 /// The header a client may send to make a retried request queue once.
@@ -51,47 +50,6 @@ struct ListQuery {
     limit: Option<u32>,
 }
 
-/// An outbox entry as the API shows it.
-#[derive(Serialize)]
-pub struct OutboxView {
-    pub id: i64,
-    pub account_id: AccountId,
-    pub conversation_id: Option<ConversationId>,
-    pub action: OutboundAction,
-    pub requested_by: Actor,
-    pub state: String,
-    pub attempts: u32,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    pub platform_id: Option<String>,
-    pub thread_platform_id: Option<String>,
-    /// The last error, in the platform's words.
-    pub error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-}
-
-impl From<OutboxItem> for OutboxView {
-    fn from(item: OutboxItem) -> Self {
-        Self {
-            id: item.id.0,
-            account_id: item.account_id,
-            conversation_id: item.conversation_id,
-            action: item.action,
-            requested_by: item.requested_by,
-            state: item.state.as_str().to_owned(),
-            attempts: item.attempts,
-            next_attempt_at: item.next_attempt_at,
-            platform_id: item.platform_id,
-            thread_platform_id: item.thread_platform_id,
-            error: item.error,
-            created_at: item.created_at,
-            updated_at: item.updated_at,
-            sent_at: item.sent_at,
-        }
-    }
-}
-
 impl From<QueueError> for AppError {
     fn from(error: QueueError) -> Self {
         match error {
@@ -116,30 +74,33 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
 
 async fn reply(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
     headers: HeaderMap,
     AppJson(request): AppJson<ReplyRequest>,
 ) -> Result<(StatusCode, AppJson<OutboxView>), AppError> {
+    let actor = auth.require(Permission::WorkConversations)?.actor();
     let key = idempotency_key(&headers)?;
-    let item =
-        queue_reply(&state.store, ConversationId(id), &request.text, Actor::System, key).await?;
+    let item = queue_reply(&state.store, ConversationId(id), &request.text, actor, key).await?;
     state.outbox.wake();
     Ok((StatusCode::ACCEPTED, AppJson(item.into())))
 }
 
 async fn moderate(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
     headers: HeaderMap,
     AppJson(request): AppJson<ModerationRequest>,
 ) -> Result<(StatusCode, AppJson<OutboxView>), AppError> {
+    let actor = auth.require(Permission::WorkConversations)?.actor();
     let key = idempotency_key(&headers)?;
     let item = queue_moderation(
         &state.store,
         ConversationId(id),
         request.action,
         MessageId(request.message_id),
-        Actor::System,
+        actor,
         key,
     )
     .await?;
@@ -149,8 +110,10 @@ async fn moderate(
 
 async fn list(
     State(state): State<AppState>,
+    auth: Auth,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<AppJson<Vec<OutboxView>>, AppError> {
+    auth.require(Permission::ReadInbox)?;
     let state_filter = query
         .state
         .as_deref()

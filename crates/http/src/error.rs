@@ -1,11 +1,12 @@
 //! The one error type of the HTTP API. Each variant has a status and a stable snake_case `code`
 //! that clients can match on; the body is always `{"error":{"code":"…","message":"…"}}`.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use trellis_app::ServiceError;
 use trellis_core::{SearchError, StoreError};
 use trellis_sync::accounts::connect::ConnectError;
 
@@ -33,6 +34,21 @@ pub enum AppError {
     /// The request did not prove who sent it (a webhook delivery without a valid signature).
     #[error("{0}")]
     Unauthorized(String),
+    /// No session or token, or one that no longer holds: sign in.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The email or password did not sign anyone in (the same answer whichever was wrong).
+    #[error("{0}")]
+    InvalidCredentials(String),
+    /// A field of the body is wrong; `field` names it.
+    #[error("{message}")]
+    InvalidField { field: &'static str, message: String },
+    /// The request body is larger than the API reads.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Too many attempts; `Retry-After` says when to try again.
+    #[error("{message}")]
+    TooManyRequests { retry_after_secs: u64, message: String },
     /// The request was understood and refused (a webhook handshake with the wrong verify token).
     #[error("{0}")]
     Forbidden(String),
@@ -56,7 +72,12 @@ impl AppError {
             | AppError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidBody(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized(_)
+            | AppError::Unauthenticated(_)
+            | AppError::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
+            AppError::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -75,6 +96,11 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Invalid(_) => "invalid",
             AppError::Unauthorized(_) => "unauthorized",
+            AppError::Unauthenticated(_) => "unauthenticated",
+            AppError::InvalidCredentials(_) => "invalid_credentials",
+            AppError::InvalidField { .. } => "invalid_field",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
@@ -97,6 +123,9 @@ struct ErrorBody<'a> {
 struct ErrorDetail<'a> {
     code: &'a str,
     message: String,
+    /// The field at fault, for `invalid_field`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
 }
 
 impl IntoResponse for AppError {
@@ -115,9 +144,26 @@ impl IntoResponse for AppError {
             }
             _ => {}
         }
-        let body =
-            ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string() } };
-        (self.status(), Json(body)).into_response()
+        let field = match &self {
+            AppError::InvalidField { field, .. } => Some(*field),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.code(), message: self.to_string(), field },
+        };
+        let mut response = (self.status(), Json(body)).into_response();
+        if let AppError::TooManyRequests { retry_after_secs, .. } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        if let AppError::Unauthenticated(_) | AppError::InvalidCredentials(_) = &self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"trellis\""),
+            );
+        }
+        response
     }
 }
 
@@ -150,6 +196,14 @@ impl From<JsonRejection> for AppError {
             JsonRejection::JsonDataError(_) => AppError::InvalidBody(message),
             JsonRejection::JsonSyntaxError(_) => AppError::MalformedJson(message),
             JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(message),
+            JsonRejection::BytesRejection(_)
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                AppError::PayloadTooLarge(format!(
+                    "the request body is larger than {} bytes",
+                    crate::routes::MAX_BODY_BYTES
+                ))
+            }
             _ => AppError::MalformedJson(message),
         }
     }
@@ -158,6 +212,33 @@ impl From<JsonRejection> for AppError {
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         AppError::InvalidParameter(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        AppError::InvalidParameter(rejection.body_text())
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::InvalidParameter { field, message } => {
+                AppError::InvalidField { field, message }
+            }
+            ServiceError::Invalid(message) => AppError::Invalid(message),
+            ServiceError::Forbidden(message) => AppError::Forbidden(message),
+            ServiceError::NotFound(message) => AppError::NotFound(message),
+            ServiceError::Conflict(message) => AppError::Conflict(message),
+            ServiceError::TooManyAttempts { retry_after_secs, message } => {
+                AppError::TooManyRequests { retry_after_secs, message }
+            }
+            ServiceError::Unauthenticated(message) => AppError::InvalidCredentials(message),
+            ServiceError::Internal(message) => AppError::Internal(anyhow::anyhow!(message)),
+            ServiceError::Store(error) => error.into(),
+            ServiceError::Search(error) => error.into(),
+        }
     }
 }
 
