@@ -90,6 +90,8 @@ pub enum Via {
     /// The `trellis` command line on the server itself: whoever can run it can read the data
     /// dir and the database, so it acts with every permission.
     Cli,
+    /// The one-time setup link `serve` logs while no admin exists: it creates the first admin.
+    Setup,
 }
 
 /// Who is acting: a signed-in user (through a session or a token) or the operator at the CLI.
@@ -149,6 +151,7 @@ impl Principal {
         match (self.user_id, self.via) {
             (Some(user), Via::Token { token_id }) => format!("user:{user} token:{token_id}"),
             (Some(user), _) => format!("user:{user}"),
+            (None, Via::Setup) => "setup".to_owned(),
             (None, _) => "cli".to_owned(),
         }
     }

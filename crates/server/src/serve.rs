@@ -52,6 +52,7 @@ pub async fn serve_until(
         "trellis is serving"
     );
     on_listening(local_addr);
+    announce_setup_link(store.as_ref(), local_addr).await;
 
     // Rules, SLA clocks and the triage jobs follow the change feed beside the indexer.
     let triage =
@@ -59,7 +60,8 @@ pub async fn serve_until(
     let mut state =
         AppState::new(store.clone(), search.index.clone(), Arc::new(config.http_settings()));
     let sync = if config.sync.enabled {
-        let ctx = trellis_sync::SyncContext::from_settings(&config.connection_settings(), store)?;
+        let ctx =
+            trellis_sync::SyncContext::from_settings(&config.connection_settings(), store.clone())?;
         let runtime = trellis_sync::SyncRuntime::start(ctx, trellis_sync::node_id(), &shutdown);
         state.sync = runtime.sync.clone();
         state.outbox = runtime.outbox.clone();
@@ -74,6 +76,10 @@ pub async fn serve_until(
         // index as ready.
         progress.begin();
     }
+    let sweeper = tokio::spawn(
+        sweep_sign_ins(store.clone(), shutdown.child_token())
+            .instrument(tracing::info_span!("task", task = "sign-in-sweeper")),
+    );
     let follower = tokio::spawn(
         run_indexer(search, progress, shutdown.child_token())
             .instrument(tracing::info_span!("task", task = "search-indexer")),
@@ -92,6 +98,10 @@ pub async fn serve_until(
         Ok(()) => tracing::info!(task = "search-indexer", "stopped"),
         Err(err) => tracing::error!(task = "search-indexer", error = %err, "task failed"),
     }
+    match sweeper.await {
+        Ok(()) => tracing::info!(task = "sign-in-sweeper", "stopped"),
+        Err(err) => tracing::error!(task = "sign-in-sweeper", error = %err, "task failed"),
+    }
     match triage.await {
         Ok(()) => tracing::info!(task = "triage", "stopped"),
         Err(err) => tracing::error!(task = "triage", error = %err, "task failed"),
@@ -101,6 +111,42 @@ pub async fn serve_until(
     }
     tracing::info!("trellis stopped");
     served
+}
+
+/// While no admin exists, logs a one-time link that creates the first one.
+async fn announce_setup_link(store: &dyn trellis_core::Store, addr: std::net::SocketAddr) {
+    match trellis_app::identity::setup::issue(store).await {
+        Ok(Some(secret)) => tracing::warn!(
+            setup_url = %format!("http://{addr}/setup?token={secret}"),
+            "no admin exists yet: open the setup link (it works once, for 24 hours) or run `trellis user add --role admin --password-stdin`"
+        ),
+        Ok(None) => {}
+        Err(error) => tracing::error!(%error, "cannot issue a setup link"),
+    }
+}
+
+/// How often expired sessions and old sign-in failures are deleted.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// Deletes expired sessions and sign-in failures older than the throttle window, every few
+/// minutes: neither is needed once past, and without a sweep both tables only grow.
+async fn sweep_sign_ins(store: Arc<dyn trellis_core::Store>, shutdown: CancellationToken) {
+    let window = trellis_app::identity::sessions::Throttle::default().window;
+    loop {
+        let now = chrono::Utc::now();
+        match store.sweep_expired_sessions(now).await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(swept, "expired sessions deleted"),
+            Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
+        }
+        if let Err(error) = store.sweep_login_failures(now - window).await {
+            tracing::warn!(%error, "cannot delete old sign-in failures");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+    }
 }
 
 /// The search-indexer task: rebuilds a stale index first (in the background, so the server answers
@@ -141,7 +187,8 @@ pub async fn run_sync_only(config: Arc<Config>) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
     let store = crate::startup::open_store(&config).await?;
-    let ctx = trellis_sync::SyncContext::from_settings(&config.connection_settings(), store)?;
+    let ctx =
+        trellis_sync::SyncContext::from_settings(&config.connection_settings(), store.clone())?;
     let runtime = trellis_sync::SyncRuntime::start(ctx, trellis_sync::node_id(), &shutdown);
     tracing::info!(database = %config.redacted_database_url(), "trellis is syncing");
     shutdown.cancelled().await;

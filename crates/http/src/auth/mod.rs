@@ -193,6 +193,22 @@ fn same_origin(origin: &str, headers: &HeaderMap, public_origin: Option<&str>) -
         .is_some_and(|host_header| host_header.eq_ignore_ascii_case(&authority))
 }
 
+/// The peer address of the request, when the server was started with connection info.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string());
+        Ok(Self(address))
+    }
+}
+
 /// The peer address of the connection, when the server was started with connection info.
 pub fn client_address(request: &Request) -> Option<String> {
     request

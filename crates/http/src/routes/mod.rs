@@ -9,6 +9,7 @@ mod conversations;
 mod health;
 pub mod outbox;
 mod search;
+mod setup;
 mod tokens;
 mod users;
 pub mod webhooks;
@@ -34,6 +35,7 @@ fn open_routes() -> Router<AppState> {
     Router::new()
         .merge(health::router())
         .merge(webhooks::router())
+        .merge(setup::router())
         .nest("/api/v1", connect::callbacks().merge(auth::routes::open_router()))
 }
 
