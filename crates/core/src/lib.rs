@@ -13,6 +13,7 @@ pub mod directory;
 pub mod enums;
 pub mod ids;
 pub mod message;
+pub mod outbound;
 pub mod query;
 pub mod search;
 pub mod store;

@@ -56,6 +56,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Someone answered the conversation since the sender loaded it; `reply` is that answer.
+    #[error("{message}")]
+    ReplyCollision { message: String, reply: trellis_app::conversations::OtherReply },
     /// A dependency (the database, the index) cannot serve right now; retrying may help.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -80,7 +83,7 @@ impl AppError {
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::ReplyCollision { .. } => StatusCode::CONFLICT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,6 +107,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
+            AppError::ReplyCollision { .. } => "reply_collision",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -126,6 +130,9 @@ struct ErrorDetail<'a> {
     /// The field at fault, for `invalid_field`.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// The other answer, for `reply_collision`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply: Option<&'a trellis_app::conversations::OtherReply>,
 }
 
 impl IntoResponse for AppError {
@@ -148,8 +155,12 @@ impl IntoResponse for AppError {
             AppError::InvalidField { field, .. } => Some(*field),
             _ => None,
         };
+        let reply = match &self {
+            AppError::ReplyCollision { reply, .. } => Some(reply),
+            _ => None,
+        };
         let body = ErrorBody {
-            error: ErrorDetail { code: self.code(), message: self.to_string(), field },
+            error: ErrorDetail { code: self.code(), message: self.to_string(), field, reply },
         };
         let mut response = (self.status(), Json(body)).into_response();
         if let AppError::TooManyRequests { retry_after_secs, .. } = &self {

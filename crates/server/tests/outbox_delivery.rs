@@ -252,13 +252,19 @@ async fn queuing_the_same_reply_twice_queues_it_once_through_the_api_too() {
     poll_all(&env, &account).await;
     let conversation = conversation_with(&env, "topic:").await;
 
-    let first = queue_reply(&env.store, conversation, "Hi!", Actor::System, None).await.unwrap();
-    let again = queue_reply(&env.store, conversation, "Hi!", Actor::System, None).await.unwrap();
+    let first =
+        queue_reply(&env.store, conversation, "Hi! Thanks for writing to us.", Actor::System, None)
+            .await
+            .unwrap();
+    let again =
+        queue_reply(&env.store, conversation, "Hi! Thanks for writing to us.", Actor::System, None)
+            .await
+            .unwrap();
     assert_eq!(first.id, again.id);
 
     let app = env.app(SyncHandle::default(), OutboxHandle::default()).await;
     let uri = format!("/api/v1/conversations/{conversation}/replies");
-    let body = || json!({"text": "Second answer"}).to_string().into_bytes();
+    let body = || json!({"text": "Second answer, with more detail"}).to_string().into_bytes();
     let (status, one) = send(&app, post_bytes(&uri, &[("idempotency-key", "k-1")], body())).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{one}");
     assert_eq!(one["state"], "queued");
@@ -270,6 +276,13 @@ async fn queuing_the_same_reply_twice_queues_it_once_through_the_api_too() {
     let (status, listed) = send(&app, request).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+
+    // A forum post under Discourse's 20 characters is refused when queued, naming the field.
+    let (status, short) =
+        send(&app, post_bytes(&uri, &[], json!({"text": "Too short"}).to_string().into_bytes()))
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{short}");
+    assert_eq!(short["error"]["field"], "text", "{short}");
 
     let (status, refused) =
         send(&app, post_bytes(&uri, &[], json!({"text": "  "}).to_string().into_bytes())).await;

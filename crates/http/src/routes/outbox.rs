@@ -2,7 +2,9 @@
 //! state (queued, sending, sent with the platform's id, failed with the platform's reason).
 //!
 //! Queuing answers 202: the action is durable in the outbox and delivered by the worker. Each is
-//! attributed to the user who asked.
+//! attributed to the user who asked. A reply sent with `loaded_at` answers 409 `reply_collision`
+//! (with the other answer) when someone answered since, unless it says `confirm: true`. Text the
+//! platform would refuse (over X's 280 characters, under Discourse's 20) is 422 at once.
 
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -12,11 +14,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use trellis_app::conversations::{self, ReplyError, ReplyOptions};
 use trellis_app::outbox::OutboxView;
 use trellis_app::Permission;
 use trellis_core::{AccountId, ConversationId, MessageId, OutboxFilter, OutboxState};
-use trellis_sync::outbox::{queue_moderation, queue_reply, Moderation, QueueError};
+use trellis_sync::outbox::{queue_moderation, Moderation, QueueError};
 
 /// The header a client may send to make a retried request queue once.
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -32,6 +36,12 @@ pub fn router() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct ReplyRequest {
     text: String,
+    /// When the sender loaded the conversation: a reply by someone else since then answers 409.
+    #[serde(default)]
+    loaded_at: Option<DateTime<Utc>>,
+    /// Send even though someone answered since `loaded_at`.
+    #[serde(default)]
+    confirm: bool,
 }
 
 #[derive(Deserialize)]
@@ -54,6 +64,7 @@ impl From<QueueError> for AppError {
     fn from(error: QueueError) -> Self {
         match error {
             QueueError::Invalid(message) => AppError::Invalid(message),
+            QueueError::InvalidText(message) => AppError::InvalidField { field: "text", message },
             QueueError::Store(error) => error.into(),
         }
     }
@@ -79,9 +90,26 @@ async fn reply(
     headers: HeaderMap,
     AppJson(request): AppJson<ReplyRequest>,
 ) -> Result<(StatusCode, AppJson<OutboxView>), AppError> {
-    let actor = auth.require(Permission::WorkConversations)?.actor();
-    let key = idempotency_key(&headers)?;
-    let item = queue_reply(&state.store, ConversationId(id), &request.text, actor, key).await?;
+    let options = ReplyOptions {
+        loaded_at: request.loaded_at,
+        confirm: request.confirm,
+        idempotency_key: idempotency_key(&headers)?,
+    };
+    let item = conversations::reply(
+        &state.store,
+        auth.principal(),
+        ConversationId(id),
+        &request.text,
+        options,
+    )
+    .await
+    .map_err(|error| match error {
+        ReplyError::Collision(other) => AppError::ReplyCollision {
+            message: ReplyError::Collision(other.clone()).to_string(),
+            reply: other,
+        },
+        ReplyError::Service(error) => error.into(),
+    })?;
     state.outbox.wake();
     Ok((StatusCode::ACCEPTED, AppJson(item.into())))
 }

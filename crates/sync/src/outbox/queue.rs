@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use trellis_core::outbound::{check_reply_text, reply_action};
 use trellis_core::{
-    Actor, ConversationId, Direction, DmTarget, FlagReason, Message, MessageId, MessageKind,
-    NewOutboxItem, NewTimelineEvent, OutboundAction, OutboxItem, Store, StoreError,
+    Actor, ConversationId, Direction, FlagReason, Message, MessageId, MessageKind, NewOutboxItem,
+    NewTimelineEvent, OutboundAction, OutboxItem, Store, StoreError,
 };
 
 /// Why an action could not be queued.
@@ -15,6 +16,9 @@ pub enum QueueError {
     /// The request cannot make sense for this conversation (empty text, nothing to answer).
     #[error("{0}")]
     Invalid(String),
+    /// The text does not fit what the platform accepts (too long, too short).
+    #[error("{0}")]
+    InvalidText(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -30,7 +34,8 @@ pub enum Moderation {
 }
 
 /// Queues a reply to a conversation: a DM into its thread for private conversations, otherwise a
-/// public reply under its last inbound message. With no `idempotency_key`, one is derived from
+/// public reply under its last inbound message (`trellis_core::outbound::reply_action`). Text the
+/// platform would refuse (too long for X, too short for Discourse) is refused here. With no `idempotency_key`, one is derived from
 /// the conversation, the target, the text and the actor, so a double submit queues once.
 pub async fn queue_reply(
     store: &Arc<dyn Store>,
@@ -48,15 +53,11 @@ pub async fn queue_reply(
     let target = last_inbound(&messages).ok_or_else(|| {
         QueueError::Invalid(format!("conversation {conversation_id} has no message to reply to"))
     })?;
-    let action = if target.kind == MessageKind::DirectMessage {
-        let to = match &target.thread_platform_id {
-            Some(thread) => DmTarget::Conversation(thread.clone()),
-            None => DmTarget::Participant(store.get_contact(target.contact_id).await?.platform_id),
-        };
-        OutboundAction::DirectMessage { to, text: text.to_owned() }
-    } else {
-        OutboundAction::Reply { in_reply_to: target.platform_id.clone(), text: text.to_owned() }
-    };
+    let private = target.kind == MessageKind::DirectMessage;
+    let channel = store.get_account(conversation.account_id).await?.channel;
+    check_reply_text(channel, private, text).map_err(QueueError::InvalidText)?;
+    let author = store.get_contact(target.contact_id).await?;
+    let action = reply_action(target, &author.platform_id, text.to_owned());
     let key = idempotency_key.unwrap_or_else(|| derived_key(conversation_id, &action, &actor));
     let item = store
         .enqueue_outbound(NewOutboxItem {

@@ -1,7 +1,7 @@
 //! From stored records to what rules test, and from a message to the reply that answers it.
 
 use crate::rules::MessageFacts;
-use trellis_core::{Contact, Conversation, DmTarget, Message, MessageKind, OutboundAction};
+use trellis_core::{Contact, Conversation, Message, OutboundAction};
 
 /// What rules may test about `message`, with its author and its conversation as they stand.
 pub(crate) fn message_facts(
@@ -31,24 +31,7 @@ pub(crate) fn message_facts(
     }
 }
 
-/// The outbound action that answers `message` with `text`: a private message stays private (in
-/// its thread when the platform gave one, else to its author), anything public gets a public
-/// reply under it.
+/// The outbound action that answers `message` with `text` (the one rule, in core).
 pub fn reply_action(message: &Message, author: &Contact, text: String) -> OutboundAction {
-    match message.kind {
-        MessageKind::DirectMessage => {
-            let to = match &message.thread_platform_id {
-                Some(thread) => DmTarget::Conversation(thread.clone()),
-                None => DmTarget::Participant(author.platform_id.clone()),
-            };
-            OutboundAction::DirectMessage { to, text }
-        }
-        MessageKind::Mention
-        | MessageKind::Reply
-        | MessageKind::Comment
-        | MessageKind::Post
-        | MessageKind::ForumPost => {
-            OutboundAction::Reply { in_reply_to: message.platform_id.clone(), text }
-        }
-    }
+    trellis_core::outbound::reply_action(message, &author.platform_id, text)
 }
