@@ -67,6 +67,10 @@ pub enum Command {
     Conversations(crate::commands::conversations::ConversationsArgs),
     /// Show one conversation: its messages, its timeline and its SLA clocks
     Conversation(crate::commands::conversations::ConversationArgs),
+    // `assign`, `take`, `resolve`, `reopen`, `snooze`, `tag`, `priority`: verbs on one
+    // conversation, each its own top-level command.
+    #[command(flatten)]
+    ConversationOp(crate::commands::conversation_ops::ConversationOp),
     /// Queue a reply to a conversation in the outbox (delivered by `sync` or `serve`)
     Reply(crate::commands::reply::ReplyArgs),
     /// Queue a moderation action on one message in the outbox: hide, unhide, delete or flag
@@ -81,7 +85,7 @@ pub enum Command {
     Token(crate::commands::admin::tokens::TokenArgs),
     /// List teams with their members and assignment settings
     Teams(crate::commands::admin::teams::TeamsArgs),
-    /// Add a team, add members, change how it assigns conversations
+    /// Add a team, add or remove members, change how it assigns conversations
     Team(crate::commands::admin::teams::TeamArgs),
     /// List agents with their availability, capacity and open conversations
     Agents(crate::commands::admin::agents::AgentsArgs),

@@ -52,6 +52,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Account(args) => commands::account::run(&config, args).await?,
         Command::Conversations(args) => commands::conversations::list(&config, &args).await?,
         Command::Conversation(args) => commands::conversations::show(&config, &args).await?,
+        Command::ConversationOp(op) => commands::conversation_ops::run(&config, op).await?,
         Command::Reply(args) => commands::reply::run(&config, &args).await?,
         Command::Moderate(args) => commands::moderate::run(&config, &args).await?,
         Command::Outbox(args) => commands::outbox::run(&config, &args).await?,

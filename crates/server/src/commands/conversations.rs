@@ -1,8 +1,9 @@
 //! `trellis conversations` and `trellis conversation ID`: what an operator reads to pick what to
-//! answer, straight from the store as `GET /api/v1/conversations[/{id}]` reads it. The list is
-//! newest activity first; one conversation shows its messages oldest first (with the ids
+//! answer, from the service layer exactly as `GET /api/v1/conversations[/{id}]` answers it. The
+//! list is newest activity first; one conversation shows its messages oldest first (with the ids
 //! `trellis moderate` takes), its timeline (who did what, and which rule) and its SLA clocks.
 
+use crate::commands::admin::{find_team, find_user};
 use crate::commands::render::{cell, utc_time};
 use crate::config::Config;
 use anyhow::Context;
@@ -10,9 +11,11 @@ use clap::Args;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
+use trellis_app::conversations::{self, ConversationQuery};
+use trellis_app::Principal;
 use trellis_core::{
-    Actor, Channel, ContactId, Conversation, ConversationFilter, ConversationId,
-    ConversationStatus, Direction, Message, SlaClockRecord, Store, TagName, TimelineEvent,
+    Actor, Channel, ContactId, Conversation, ConversationId, ConversationStatus, Direction,
+    Message, Priority, SlaClockRecord, Store, TagName, TimelineEvent,
 };
 
 #[derive(Debug, Args)]
@@ -29,6 +32,22 @@ pub struct ConversationsArgs {
     #[arg(long, value_parser = clap::value_parser!(TagName))]
     pub tag: Option<TagName>,
 
+    /// Only conversations assigned to this user (id or email), or `unassigned`
+    #[arg(long, value_name = "USER|unassigned")]
+    pub assignee: Option<String>,
+
+    /// Only conversations routed to this team (id or name)
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+
+    /// Only conversations of this priority: low, normal, high or urgent
+    #[arg(long, value_parser = clap::value_parser!(Priority))]
+    pub priority: Option<Priority>,
+
+    /// Only conversations of this connected account (see `trellis account list`)
+    #[arg(long, value_name = "ID")]
+    pub account: Option<i64>,
+
     /// How many conversations to show
     #[arg(long, short = 'n', default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub limit: u32,
@@ -36,6 +55,19 @@ pub struct ConversationsArgs {
     /// Print the conversations as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+impl ConversationsArgs {
+    /// Whether any flag narrows the list.
+    fn filters(&self) -> bool {
+        self.status.is_some()
+            || self.channel.is_some()
+            || self.tag.is_some()
+            || self.assignee.is_some()
+            || self.team.is_some()
+            || self.priority.is_some()
+            || self.account.is_some()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -54,18 +86,18 @@ const SUBJECT_WIDTH: usize = 40;
 
 pub async fn list(config: &Config, args: &ConversationsArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
-    let filter = ConversationFilter {
-        statuses: args.status.into_iter().collect(),
-        channels: args.channel.into_iter().collect(),
-        tag: args.tag.clone(),
-        limit: args.limit,
-        ..ConversationFilter::default()
-    };
-    let page = store.list_conversations(&filter).await?;
+    let query = query(&store, args).await?;
+    let page = conversations::list_conversations(store.as_ref(), &Principal::operator(), &query)
+        .await
+        .context("cannot list conversations")?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &page.items)?;
         writeln!(out)?;
+        return Ok(());
+    }
+    if page.items.is_empty() && args.filters() {
+        writeln!(out, "no conversations match")?;
         return Ok(());
     }
     if page.items.is_empty() {
@@ -83,40 +115,61 @@ pub async fn list(config: &Config, args: &ConversationsArgs) -> anyhow::Result<(
     Ok(())
 }
 
+/// The list query the flags mean. Users and teams are looked up by id, email or name first, so a
+/// typo is an error rather than an empty list.
+async fn query(
+    store: &Arc<dyn Store>,
+    args: &ConversationsArgs,
+) -> anyhow::Result<ConversationQuery> {
+    let assignee = match args.assignee.as_deref() {
+        None => None,
+        Some("unassigned") => Some("unassigned".to_owned()),
+        Some(user) => Some(find_user(store, user).await?.id.to_string()),
+    };
+    let team = match args.team.as_deref() {
+        None => None,
+        Some(team) => Some(find_team(store, team).await?.id.0),
+    };
+    Ok(ConversationQuery {
+        status: args.status,
+        channel: args.channel,
+        account: args.account,
+        tag: args.tag.clone(),
+        team,
+        assignee,
+        priority: args.priority,
+        limit: Some(args.limit),
+        ..ConversationQuery::default()
+    })
+}
+
 pub async fn show(config: &Config, args: &ConversationArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
     let id = ConversationId(args.id);
-    let conversation = store.get_conversation(id).await.context("cannot find the conversation")?;
-    let messages = store.conversation_messages(id).await?;
-    let timeline = store.conversation_timeline(id).await?;
-    let sla = store.conversation_sla(id).await?;
+    let detail = conversations::conversation_detail(store.as_ref(), &Principal::operator(), id)
+        .await
+        .context("cannot find the conversation")?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let detail = serde_json::json!({
-            "conversation": conversation,
-            "messages": messages,
-            "timeline": timeline,
-            "sla": sla,
-        });
         serde_json::to_writer_pretty(&mut out, &detail)?;
         writeln!(out)?;
         return Ok(());
     }
-    let authors = authors(&store, &messages).await?;
-    writeln!(out, "{}", heading(&conversation))?;
+    let authors = authors(&store, &detail.messages).await?;
+    writeln!(out, "{}", heading(&detail.conversation))?;
     writeln!(out, "messages:")?;
-    for message in &messages {
+    for message in &detail.messages {
         let author = authors.get(&message.contact_id).map_or("-", String::as_str);
         writeln!(out, "  {}", message_line(message, author))?;
     }
     writeln!(out, "timeline:")?;
-    if timeline.is_empty() {
+    if detail.timeline.is_empty() {
         writeln!(out, "  nothing yet")?;
     }
-    for event in &timeline {
+    for event in &detail.timeline {
         writeln!(out, "  {}", timeline_line(event))?;
     }
-    match sla {
+    match &detail.sla {
         Some(sla) if !sla.clocks.is_empty() => {
             writeln!(out, "sla:")?;
             for clock in &sla.clocks {
@@ -290,8 +343,19 @@ mod tests {
         let Command::Conversations(args) = cli.command else { panic!("expected conversations") };
         assert_eq!(args.status, Some(ConversationStatus::Open));
         assert_eq!(args.channel, Some(Channel::X));
-        assert_eq!(args.tag.unwrap().as_str(), "billing");
+        assert_eq!(args.tag.as_ref().unwrap().as_str(), "billing");
         assert_eq!(args.limit, 5);
+        assert!(args.filters());
+        let cli =
+            parse(&["--assignee", "unassigned", "--priority", "urgent", "--account", "3"]).unwrap();
+        let Command::Conversations(args) = cli.command else { panic!("expected conversations") };
+        assert_eq!(args.assignee.as_deref(), Some("unassigned"));
+        assert_eq!((args.priority, args.account), (Some(Priority::Urgent), Some(3)));
+        let Command::Conversations(args) = parse(&[]).unwrap().command else {
+            panic!("expected conversations")
+        };
+        assert!(!args.filters());
+        assert!(parse(&["--priority", "critical"]).is_err());
         assert!(parse(&["--status", "closed"]).is_err());
         assert!(parse(&["--channel", "myspace"]).is_err());
         assert!(parse(&["--limit", "0"]).is_err());

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod conversation_ops;
 pub mod conversations;
 pub mod demo;
 pub mod import;

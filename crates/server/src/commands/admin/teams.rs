@@ -1,5 +1,6 @@
-//! `trellis teams`, `trellis team add`, `trellis team member add` and `trellis team settings`:
-//! the teams conversations are routed to, who is in them, and how each assigns its conversations.
+//! `trellis teams`, `trellis team add`, `trellis team member add|remove` and `trellis team
+//! settings`: the teams conversations are routed to, who is in them, and how each assigns its
+//! conversations.
 
 use super::duration::{format_duration, MaybeDuration};
 use super::{find_team, find_user, print_json};
@@ -9,7 +10,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use std::str::FromStr;
 use std::sync::Arc;
-use trellis_core::{AssignmentMode, Store, Team, TeamSettings, UserId};
+use trellis_core::{AssignmentMode, Store, StoreError, Team, TeamSettings, UserId};
 
 #[derive(Debug, Args)]
 pub struct TeamsArgs {
@@ -45,6 +46,15 @@ pub enum TeamCommand {
 pub enum MemberCommand {
     /// Add a user to a team
     Add {
+        /// The team's id or name
+        #[arg(value_name = "TEAM")]
+        team: String,
+        /// The user's id or email
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+    /// Take a user out of a team
+    Remove {
         /// The team's id or name
         #[arg(value_name = "TEAM")]
         team: String,
@@ -144,6 +154,21 @@ pub async fn run(config: &Config, args: TeamArgs) -> anyhow::Result<()> {
             let user = find_user(&store, &user).await?;
             store.add_team_member(team.id, user.id).await?;
             say!("{} <{}> is a member of team {}", user.name, user.email, team.name);
+        }
+        TeamCommand::Member { command: MemberCommand::Remove { team, user } } => {
+            let team = find_team(&store, &team).await?;
+            let user = find_user(&store, &user).await?;
+            match store.remove_team_member(team.id, user.id).await {
+                Ok(()) => {}
+                Err(StoreError::NotFound { entity: "team member", .. }) => anyhow::bail!(
+                    "{} <{}> is not a member of team {}",
+                    user.name,
+                    user.email,
+                    team.name
+                ),
+                Err(error) => return Err(error.into()),
+            }
+            say!("{} <{}> is no longer a member of team {}", user.name, user.email, team.name);
         }
         TeamCommand::Settings(args) => settings(&store, args).await?,
     }
