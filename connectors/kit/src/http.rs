@@ -19,12 +19,16 @@ const USER_AGENT: &str = concat!("trellis/", env!("CARGO_PKG_VERSION"));
 
 /// The client a connector polls and acts with: `timeout` per request, connection to last byte,
 /// after which a slow answer is a transient failure.
+///
+/// It follows no redirect: the platform APIs answer where they are asked, and a redirect from an
+/// address an admin gave (a forum) must not lead the server to another one, such as a cloud
+/// metadata address, that the address check never saw. A redirect answer is read as a failure.
 pub fn client(timeout: Duration) -> Result<reqwest::Client, ConnectorError> {
-    build(reqwest::Client::builder().timeout(timeout))
+    build(reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()))
 }
 
-/// The client for OAuth token endpoints: as [`client`], but never following a redirect, so a code,
-/// a verifier or a client secret is never sent on to wherever a redirect points (the `oauth2`
+/// The client for OAuth token endpoints: as [`client`], never following a redirect, so a code, a
+/// verifier or a client secret is never sent on to wherever a redirect points (the `oauth2`
 /// crate's advice). A redirect answer is read as the failure it is.
 pub fn token_client(timeout: Duration) -> Result<reqwest::Client, ConnectorError> {
     build(reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()))
@@ -232,6 +236,22 @@ mod tests {
         let answer =
             exchange_built(&token_client(Duration::from_secs(5)).unwrap(), request).await.unwrap();
         assert_eq!(answer.status, StatusCode::TEMPORARY_REDIRECT);
+        served.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_api_client_does_not_follow_a_redirect_to_another_address() {
+        use axum::response::Redirect;
+        use axum::routing::get;
+        let app = axum::Router::new().route(
+            "/latest.json",
+            get(|| async { Redirect::temporary("http://169.254.169.254/") }),
+        );
+        let served =
+            crate::serve::Served::bind("127.0.0.1:0".parse().unwrap(), app, "test").await.unwrap();
+        let client = client(Duration::from_secs(5)).unwrap();
+        let answer = client.get(format!("{}/latest.json", served.base_url())).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::TEMPORARY_REDIRECT);
         served.shutdown().await;
     }
 

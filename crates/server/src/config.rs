@@ -184,6 +184,7 @@ struct Layer {
     sync_enabled: Sourced,
     sync_min_interval_secs: Sourced,
     sync_backfill_days: Sourced,
+    sync_allow_private_addresses: Sourced,
     apps: crate::config_apps::AppsLayer,
 }
 
@@ -207,6 +208,7 @@ impl Layer {
             sync_enabled: tag(sync.enabled.map(|v| v.to_string())),
             sync_min_interval_secs: tag(sync.min_interval_secs.map(|v| v.to_string())),
             sync_backfill_days: tag(sync.backfill_days.map(|v| v.to_string())),
+            sync_allow_private_addresses: tag(sync.allow_private_addresses.map(|v| v.to_string())),
             data_dir: tag(settings.data_dir.map(|dir| dir.to_string_lossy().into_owned())),
             database_url: tag(settings.database_url),
             bind: tag(settings.bind),
@@ -229,6 +231,7 @@ impl Layer {
             sync_enabled: var("TRELLIS_SYNC_ENABLED"),
             sync_min_interval_secs: var("TRELLIS_SYNC_MIN_INTERVAL_SECS"),
             sync_backfill_days: var("TRELLIS_SYNC_BACKFILL_DAYS"),
+            sync_allow_private_addresses: var("TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES"),
             apps: crate::config_apps::AppsLayer::from_env(env),
         }
     }
@@ -261,6 +264,9 @@ impl Layer {
             sync_enabled: upper.sync_enabled.or(self.sync_enabled),
             sync_min_interval_secs: upper.sync_min_interval_secs.or(self.sync_min_interval_secs),
             sync_backfill_days: upper.sync_backfill_days.or(self.sync_backfill_days),
+            sync_allow_private_addresses: upper
+                .sync_allow_private_addresses
+                .or(self.sync_allow_private_addresses),
             apps: self.apps.overlay(upper.apps),
         }
     }
@@ -313,8 +319,12 @@ impl Layer {
             }
         };
 
-        let sync =
-            resolve_sync(self.sync_enabled, self.sync_min_interval_secs, self.sync_backfill_days)?;
+        let sync = resolve_sync(SyncLayer {
+            enabled: self.sync_enabled,
+            min_interval_secs: self.sync_min_interval_secs,
+            backfill_days: self.sync_backfill_days,
+            allow_private_addresses: self.sync_allow_private_addresses,
+        })?;
 
         let apps = self.apps.resolve()?;
 
@@ -340,29 +350,26 @@ struct SyncFile {
     enabled: Option<bool>,
     min_interval_secs: Option<u64>,
     backfill_days: Option<u32>,
+    allow_private_addresses: Option<bool>,
 }
 
-/// `[sync]`: each setting checked and pointed at by its origin when it is wrong.
-fn resolve_sync(
+/// `[sync]` from the merged layers, before checking.
+struct SyncLayer {
     enabled: Sourced,
     min_interval_secs: Sourced,
     backfill_days: Sourced,
-) -> Result<SyncConfig, ConfigError> {
+    allow_private_addresses: Sourced,
+}
+
+/// `[sync]`: each setting checked and pointed at by its origin when it is wrong.
+fn resolve_sync(layer: SyncLayer) -> Result<SyncConfig, ConfigError> {
+    let SyncLayer { enabled, min_interval_secs, backfill_days, allow_private_addresses } = layer;
     let mut sync = SyncConfig::default();
-    if let Some((value, origin)) = enabled {
-        sync.enabled = match value.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            _ => {
-                let reason = "expected true or false".to_owned();
-                return Err(ConfigError::Invalid {
-                    setting: "sync.enabled",
-                    value,
-                    origin,
-                    reason,
-                });
-            }
-        };
+    if let Some(value) = enabled {
+        sync.enabled = boolean("sync.enabled", value)?;
+    }
+    if let Some(value) = allow_private_addresses {
+        sync.allow_private_addresses = boolean("sync.allow_private_addresses", value)?;
     }
     let number = |setting: &'static str,
                   (value, origin): (String, Origin),
@@ -389,6 +396,18 @@ fn resolve_sync(
         sync.backfill = chrono::Duration::days(number("sync.backfill_days", value, 0..=365)?);
     }
     Ok(sync)
+}
+
+/// `true`/`false`, `1`/`0` or `yes`/`no`, in any case.
+fn boolean(setting: &'static str, (value, origin): (String, Origin)) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => {
+            let reason = "expected true or false".to_owned();
+            Err(ConfigError::Invalid { setting, value, origin, reason })
+        }
+    }
 }
 
 fn check_database_url(url: &str, origin: &Origin) -> Result<(), ConfigError> {

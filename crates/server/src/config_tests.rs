@@ -172,4 +172,27 @@ mod sync_section {
         assert!(error.contains("TRELLIS_SYNC_ENABLED"), "{error}");
         assert!(load("[sync]\nintervall = 3\n", &[]).is_err(), "a typo must not pass silently");
     }
+
+    #[test]
+    fn private_addresses_are_refused_unless_the_file_or_the_environment_allows_them() {
+        assert!(!load("", &[]).unwrap().sync.allow_private_addresses);
+        let file = "[sync]\nallow_private_addresses = true\n";
+        let config = load(file, &[]).unwrap();
+        assert!(config.sync.allow_private_addresses);
+        assert!(config.connection_settings().sync.allow_private_addresses, "handed to the runtime");
+        let env = [("TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES", "false")];
+        assert!(!load(file, &env).unwrap().sync.allow_private_addresses, "env beats file");
+        let env = [("TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES", "yes")];
+        assert!(load("", &env).unwrap().sync.allow_private_addresses);
+
+        let error = load("", &[("TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES", "sometimes")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("sync.allow_private_addresses")
+                && error.contains("TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES"),
+            "{error}"
+        );
+        assert!(load("[sync]\nallow_private_addresses = \"yes\"\n", &[]).is_err(), "a bool");
+    }
 }

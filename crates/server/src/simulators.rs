@@ -64,7 +64,7 @@ impl Connection {
                 self.page_id.as_deref().unwrap_or_default()
             ),
             SimulatedPlatform::Discourse => format!(
-                "trellis account add --provider discourse --base-url {base} --username {} --api-key {token}",
+                "TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES=true trellis account add --provider discourse --base-url {base} --username {} --api-key {token}",
                 self.username.as_deref().unwrap_or_default()
             ),
         }

@@ -9,6 +9,9 @@ use support::{run, trellis, write_sample, Ran};
 use trellis_connector_discourse::simulator as discourse;
 use trellis_connector_x::simulator as x;
 
+/// The simulators listen on 127.0.0.1, which a forum address may name only when this is set.
+const ALLOW_PRIVATE: &str = "TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES";
+
 fn local() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
@@ -30,7 +33,8 @@ async fn account_add_verifies_and_saves_then_account_list_shows_the_accounts_wit
     add.args(["account", "add", "--provider", "discourse", "--brand", "Acme", "--base-url"])
         .arg(forum.base_url())
         .args(["--username", forum.username()])
-        .env("TRELLIS_API_KEY", "sim-api-key");
+        .env("TRELLIS_API_KEY", "sim-api-key")
+        .env(ALLOW_PRIVATE, "true");
     let added = run_off_runtime(add).await;
     added.assert_success();
     assert!(added.stdout.contains("connected discourse account 1"), "{}", added.stdout);
@@ -82,10 +86,36 @@ async fn a_key_the_platform_refuses_is_not_saved() {
     let mut add = trellis(dir.path());
     add.args(["account", "add", "--provider", "discourse", "--base-url"])
         .arg(forum.base_url())
-        .args(["--username", forum.username(), "--api-key", "wrong"]);
+        .args(["--username", forum.username(), "--api-key", "wrong"])
+        .env(ALLOW_PRIVATE, "true");
     let refused = run_off_runtime(add).await;
     assert_eq!(refused.code, Some(1), "{}", refused.stderr);
     assert!(refused.stderr.contains("the platform refused"), "{}", refused.stderr);
+
+    let mut list = trellis(dir.path());
+    list.args(["account", "list"]);
+    let listed = run_off_runtime(list).await;
+    assert!(listed.assert_success().stdout.contains("no accounts"), "{}", listed.stdout);
+}
+
+#[tokio::test]
+async fn a_forum_on_a_private_address_is_refused_unless_the_configuration_allows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let forum =
+        discourse::Simulator::start(local(), discourse::SimulatorConfig::default()).await.unwrap();
+    let mut add = trellis(dir.path());
+    add.args(["account", "add", "--provider", "discourse", "--base-url"])
+        .arg(forum.base_url())
+        .args(["--username", forum.username(), "--api-key", "sim-api-key"]);
+    let refused = run_off_runtime(add).await;
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("--base-url resolves to a loopback address (127.0.0.1)")
+            && refused.stderr.contains("sync.allow_private_addresses"),
+        "{}",
+        refused.stderr
+    );
+    assert!(forum.requests().is_empty(), "the forum was never called");
 
     let mut list = trellis(dir.path());
     list.args(["account", "list"]);
@@ -114,7 +144,8 @@ async fn an_account_connected_by_mistake_is_removed_and_one_with_conversations_i
     add.args(["account", "add", "--provider", "discourse", "--base-url"])
         .arg(forum.base_url())
         .args(["--username", forum.username()])
-        .env("TRELLIS_API_KEY", "sim-api-key");
+        .env("TRELLIS_API_KEY", "sim-api-key")
+        .env(ALLOW_PRIVATE, "true");
     let added = run_off_runtime(add).await;
     assert!(added.assert_success().stdout.contains("connected discourse account 2"), "{added:?}");
 

@@ -96,7 +96,11 @@ async fn synced_forum(dir: &Path, topics: usize, posts: usize) -> discourse::Sim
     let (base, user) = (sim.base_url(), sim.username().to_owned());
     let add =
         ["account", "add", "--provider", "discourse", "--base-url", &base, "--username", &user];
-    ok(dir, &[&add[..], &["--api-key", "sim-api-key"]].concat()).await;
+    let mut command = trellis(dir);
+    command.args([&add[..], &["--api-key", "sim-api-key"]].concat());
+    // The simulator listens on 127.0.0.1, a forum address allowed only when configured so.
+    command.env("TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES", "true");
+    tokio::task::spawn_blocking(move || run(&mut command)).await.unwrap().assert_success();
     ok(dir, &["sync", "--once"]).await;
     sim
 }

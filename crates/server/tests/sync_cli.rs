@@ -41,18 +41,21 @@ fn a_simulated_forum_syncs_once_and_a_second_sync_finds_nothing_new() {
     let command = lines.next().unwrap().unwrap();
     assert!(command.contains("--api-key sim-api-key"), "{command}");
 
-    run(trellis(dir.path()).args([
-        "account",
-        "add",
-        "--provider",
-        "discourse",
-        "--base-url",
-        &url,
-        "--username",
-        "acme_support",
-        "--api-key",
-        "sim-api-key",
-    ]))
+    run(trellis(dir.path())
+        .args([
+            "account",
+            "add",
+            "--provider",
+            "discourse",
+            "--base-url",
+            &url,
+            "--username",
+            "acme_support",
+            "--api-key",
+            "sim-api-key",
+        ])
+        // The simulator listens on 127.0.0.1, a forum address allowed only when configured so.
+        .env("TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES", "true"))
     .assert_success();
 
     let synced = run(trellis(dir.path()).args(["sync", "--once"]));

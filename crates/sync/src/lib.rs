@@ -1,7 +1,8 @@
 //! The connection runtime: everything between the store and the platforms, knowing no HTTP server.
 //!
 //! - [`accounts`]: connectors per channel, sealed credentials kept fresh ([`secrets`]), the connect
-//!   flows (X OAuth 2.0 with PKCE, Facebook login and Page pick, Discourse API key).
+//!   flows (X OAuth 2.0 with PKCE, Facebook login and Page pick, Discourse API key); [`addresses`]
+//!   refuses a platform address given at run time that points into a private network.
 //! - [`poll::poll_account`] polls one account once; [`scheduler`] keeps every account this node
 //!   leases on its own schedule; [`once::sync_once`] polls every account once.
 //! - [`ingest`] keeps what the store accepts when it refuses part of a batch; [`deliveries`] ingests
@@ -13,6 +14,7 @@
 //! the store and the connectors.
 
 pub mod accounts;
+pub mod addresses;
 pub mod apps;
 mod context;
 pub mod deliveries;

@@ -16,6 +16,10 @@ pub struct SyncConfig {
     pub min_interval: chrono::Duration,
     /// How far back the first poll of a newly connected account reads.
     pub backfill: chrono::Duration,
+    /// Whether a platform address an admin gives (a Discourse forum's `base_url`) may be loopback,
+    /// private or link-local ([`crate::addresses`]); `false` keeps admins from making the server
+    /// reach into its own network. The demo allows it: its simulators run on 127.0.0.1.
+    pub allow_private_addresses: bool,
 }
 
 impl Default for SyncConfig {
@@ -24,6 +28,7 @@ impl Default for SyncConfig {
             enabled: true,
             min_interval: chrono::Duration::seconds(60),
             backfill: chrono::Duration::days(7),
+            allow_private_addresses: false,
         }
     }
 }

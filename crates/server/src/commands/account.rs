@@ -14,6 +14,7 @@ use trellis_sync::accounts::connect::browserless::{
 use trellis_sync::accounts::connect::{self, authorize_base, ConnectError};
 use trellis_sync::accounts::listing::{list_accounts, AccountSummary};
 use trellis_sync::accounts::{Connectors, PendingConnects};
+use trellis_sync::addresses::check_platform_url;
 use trellis_sync::apps::{FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL};
 use trellis_sync::secrets::{AccountSecrets, SecretKey};
 
@@ -142,7 +143,8 @@ async fn add_accounts(
     let expires_at = args.expires_in.map(|seconds| Utc::now() + Duration::seconds(seconds));
     let accounts = match (args.provider, args.access_token.clone()) {
         (Provider::Discourse, _) => {
-            let base_url = args.base_url.clone().context("--base-url is required for discourse")?;
+            let given = args.base_url.as_deref().context("--base-url is required for discourse")?;
+            let base_url = forum_url(config, given).await?;
             let username = args.username.clone().context("--username is required for discourse")?;
             let api_key = args
                 .api_key
@@ -275,6 +277,15 @@ async fn callback(url: &url::Url) -> Result<connect::browserless::Callback, Conn
         .await
         .map_err(|error| ConnectError::Invalid(format!("cannot read the address: {error}")))?,
     }
+}
+
+/// The forum address checked as the API checks it ([`check_platform_url`]): the operator's own
+/// shell is no reason to let a forum address reach into the server's network by mistake.
+async fn forum_url(config: &Config, given: &str) -> anyhow::Result<String> {
+    let url = check_platform_url(given, config.sync.allow_private_addresses)
+        .await
+        .map_err(|error| anyhow::anyhow!("--base-url {error}"))?;
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn base(args: &AddArgs, configured: &str) -> String {

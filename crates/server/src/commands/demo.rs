@@ -146,7 +146,8 @@ async fn live(sims: &mut [Simulator], addr: SocketAddr, rate: f64) {
 }
 
 /// The platform app settings the simulators expect, so connect flows, token refresh and webhook
-/// signatures work against them; and a short poll interval.
+/// signatures work against them; a short poll interval; and private addresses allowed, since
+/// the simulators listen on 127.0.0.1 (a forum connected by hand is one of them).
 fn point_apps_at(config: &mut Config, connections: &[Connection]) {
     for connection in connections {
         let secret = connection.client_secret.clone().map(Secret::new);
@@ -170,6 +171,7 @@ fn point_apps_at(config: &mut Config, connections: &[Connection]) {
     }
     let demo_interval = chrono::Duration::seconds(DEMO_POLL_INTERVAL_SECS);
     config.sync.min_interval = config.sync.min_interval.min(demo_interval);
+    config.sync.allow_private_addresses = true;
 }
 
 /// Empties `dir` for `--fresh`, but only when it is a demo dir (or empty): a real data dir

@@ -15,7 +15,7 @@ use trellis_connector_facebook::simulator as facebook;
 use trellis_connector_x::simulator as x;
 use trellis_core::{Brand, Store};
 use trellis_http::{app, AppState};
-use trellis_server::config::{Config, LogFormat};
+use trellis_server::config::{Config, LogFormat, SyncConfig};
 use trellis_sync::apps::{DiscourseApp, FacebookApp, XApp};
 use trellis_sync::secrets::Secret;
 
@@ -40,7 +40,8 @@ fn local() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-/// The `[x]` and `[facebook]` apps the simulators have registered.
+/// The `[x]` and `[facebook]` apps the simulators have registered, and private addresses allowed:
+/// the simulators (the forum too) listen on 127.0.0.1.
 pub fn config(dir: &std::path::Path, x_sim: &x::Simulator, fb_sim: &facebook::Simulator) -> Config {
     let x_defaults = x::SimulatorConfig::default();
     let fb_defaults = facebook::SimulatorConfig::default();
@@ -50,7 +51,7 @@ pub fn config(dir: &std::path::Path, x_sim: &x::Simulator, fb_sim: &facebook::Si
         bind: "127.0.0.1:0".parse().unwrap(),
         log: "info".into(),
         log_format: LogFormat::Text,
-        sync: Default::default(),
+        sync: SyncConfig { allow_private_addresses: true, ..Default::default() },
         secret_key: None,
         x: XApp {
             client_id: Some(x_defaults.client_id),

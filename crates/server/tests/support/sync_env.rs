@@ -118,7 +118,8 @@ pub const FACEBOOK_VERIFY_TOKEN: &str = "verify-me";
 pub const DISCOURSE_WEBHOOK_SECRET: &str = "discourse-hook-secret";
 
 impl Env {
-    /// The configuration of a node on this env's database, with every webhook secret set.
+    /// The configuration of a node on this env's database, with every webhook secret set and
+    /// private addresses allowed (the simulators listen on 127.0.0.1).
     pub fn config(&self, database_url: &str) -> trellis_server::config::Config {
         let vars: std::collections::HashMap<String, String> = [
             ("TRELLIS_DATABASE_URL", database_url),
@@ -126,6 +127,7 @@ impl Env {
             ("TRELLIS_FACEBOOK_APP_SECRET", FACEBOOK_APP_SECRET),
             ("TRELLIS_FACEBOOK_VERIFY_TOKEN", FACEBOOK_VERIFY_TOKEN),
             ("TRELLIS_DISCOURSE_WEBHOOK_SECRET", DISCOURSE_WEBHOOK_SECRET),
+            ("TRELLIS_SYNC_ALLOW_PRIVATE_ADDRESSES", "true"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

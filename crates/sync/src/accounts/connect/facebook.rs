@@ -28,7 +28,8 @@ pub struct PagesToPick {
 }
 
 /// Starts connecting Pages of `brand_id` served at `base_url` (`https://graph.facebook.com/v19.0`):
-/// answers the login dialog (at `dialog_base`) to send the admin to.
+/// keeps `base_url` for the callback under a fresh `state` and answers the login dialog (at
+/// `dialog_base`) to send the admin to. Both come from the configuration, never from a request.
 pub async fn start_facebook(
     connectors: &Connectors,
     pending: &PendingConnects,

@@ -190,8 +190,11 @@ fn display_name(channel: Channel, identity: &AccountIdentity, base_url: &str) ->
 }
 
 /// Where admins authorize when the API is served at `base_url`: the configured page, unless the
-/// API is not the platform's own (a simulator or a proxy given per request) while the page was
-/// left at the platform's default, in which case that server serves both.
+/// API is not the platform's own (a simulator or a proxy) while the page was left at the
+/// platform's default, in which case that server serves both.
+///
+/// Every argument comes from the configuration (or the operator's `trellis account add` flags),
+/// never from a request: the answer is where the server redirects an admin's browser.
 pub fn authorize_base(
     configured: &str,
     platform_authorize: &str,

@@ -14,8 +14,9 @@ pub const X_SCOPES: &str =
     "tweet.read tweet.write tweet.moderate.write users.read dm.read dm.write offline.access";
 
 /// Starts connecting an X account of `brand_id` served at `base_url`: keeps the PKCE verifier
-/// under a fresh `state` and answers where to send the admin (`authorize_base`'s
-/// `/i/oauth2/authorize`), who comes back to `redirect_uri` with a code.
+/// (and `base_url`, for the callback) under a fresh `state` and answers where to send the admin
+/// (`authorize_base`'s `/i/oauth2/authorize`), who comes back to `redirect_uri` with a code.
+/// `base_url` and `authorize_base` come from the configuration, never from a request.
 pub async fn start_x(
     connectors: &Connectors,
     pending: &PendingConnects,
