@@ -413,6 +413,8 @@ pub trait WorkflowStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<Notification>>;
     async fn mark_notification_read(&self, id: NotificationId) -> StoreResult<()>;
+    /// One notification, whoever it is for.
+    async fn get_notification(&self, id: NotificationId) -> StoreResult<Notification>;
 
     // --- change-feed followers -----------------------------------------------------------
 

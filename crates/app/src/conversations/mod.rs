@@ -5,9 +5,11 @@
 pub mod commands;
 pub mod detail;
 pub mod list;
+pub mod notes;
 pub mod replies;
 
 pub use commands::{bulk_update, patch, take, BulkOutcome, ConversationChange};
 pub use detail::{conversation_detail, ConversationDetail};
+pub use notes::{add_note, Note};
 pub use list::{list_conversations, AssigneeParam, ConversationList, ConversationQuery, View};
 pub use replies::{reply, OtherReply, ReplyError, ReplyOptions};

@@ -66,6 +66,19 @@ macro_rules! notifications_ops {
                 rows.into_iter().map(crate::rows_workflow::NotificationRow::into_domain).collect()
             }
 
+            async fn get_notification_impl(&self, id: NotificationId) -> StoreResult<Notification> {
+                let sql = format!(
+                    "select {} from notifications where id = $1",
+                    crate::rows_workflow::NOTIFICATION_COLUMNS
+                );
+                let row: Option<crate::rows_workflow::NotificationRow> = sqlx::query_as(&sql)
+                    .bind(id.0)
+                    .fetch_optional(self.reader())
+                    .await
+                    .db()?;
+                row.ok_or_else(|| StoreError::not_found("notification", id))?.into_domain()
+            }
+
             /// Marking a read notification again keeps the first read time.
             async fn mark_notification_read_impl(&self, id: NotificationId) -> StoreResult<()> {
                 let now = crate::time::to_micros(crate::time::now());

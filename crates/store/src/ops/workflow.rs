@@ -258,6 +258,10 @@ macro_rules! workflow_ops {
                 self.notifications_impl(user, unread_only, limit).await
             }
 
+            async fn get_notification(&self, id: NotificationId) -> StoreResult<Notification> {
+                self.get_notification_impl(id).await
+            }
+
             async fn mark_notification_read(&self, id: NotificationId) -> StoreResult<()> {
                 self.mark_notification_read_impl(id).await
             }

@@ -87,6 +87,10 @@ async fn notifications_come_newest_first_and_are_read_once(h: &Harness) {
     let again = store.notifications(ana, false, 1).await.unwrap()[0].read_at;
     assert_eq!(again, Some(read_at), "reading again keeps the first read time");
 
+    let one = store.get_notification(ids[1]).await.unwrap();
+    assert_eq!((one.notification.user_id, one.read_at), (ana, Some(read_at)));
+    let missing = store.get_notification(NotificationId(999)).await;
+    assert!(matches!(missing, Err(StoreError::NotFound { entity: "notification", .. })));
     let missing = store.mark_notification_read(NotificationId(999)).await;
     assert!(matches!(missing, Err(StoreError::NotFound { entity: "notification", .. })));
     let missing = store.notify(note(UserId(999), 1)).await;
