@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod routes;
 pub mod settings;

@@ -21,6 +21,9 @@ pub struct AppState {
     pub sync: trellis_sync::SyncHandle,
     /// Wakes the outbox worker when an action is queued (a no-op handle without a worker).
     pub outbox: trellis_sync::outbox::OutboxHandle,
+    /// Live events: idle (streams answer 503) until the server starts it with
+    /// [`crate::events::EventHub::start`].
+    pub events: crate::events::EventHub,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
     ) -> Self {
         let accounts = trellis_sync::accounts::AccountServices::new(config.connection.clone());
         let auth = Arc::new(config.auth.clone());
+        let events = crate::events::EventHub::new(store.clone(), Default::default());
         Self {
             store,
             index,
@@ -40,6 +44,7 @@ impl AppState {
             accounts: Arc::new(accounts),
             sync: Default::default(),
             outbox: Default::default(),
+            events,
         }
     }
 }

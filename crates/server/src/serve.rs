@@ -1,5 +1,5 @@
-//! `trellis serve`: the HTTP API plus the indexer and the triage service following the change
-//! feed, until SIGINT/SIGTERM.
+//! `trellis serve`: the HTTP API plus the indexer, the triage service and the live-event hub
+//! following the change feed, until SIGINT/SIGTERM.
 
 use crate::config::Config;
 use crate::startup::Search;
@@ -70,6 +70,17 @@ pub async fn serve_until(
         tracing::info!("sync is disabled on this node: no polling, no outbox delivery");
         None
     };
+    // Live events follow the feed from here on; on PostgreSQL the hub listens for every node's
+    // writes, so a browser on this node sees what was done on any other.
+    let postgres_url = (store.backend() == Backend::Postgres).then(|| config.database_url.clone());
+    let live_events = match state.events.start(postgres_url, shutdown.child_token()).await {
+        Ok(task) => task,
+        Err(err) => {
+            // Stop what already started (triage, sync) rather than leave it running.
+            shutdown.cancel();
+            return Err(anyhow::Error::new(err).context("cannot start live events"));
+        }
+    };
     let progress = state.rebuild.clone();
     if search.stale.is_some() {
         // Marked before the first request is accepted, so /readyz never reports a half-built
@@ -101,6 +112,10 @@ pub async fn serve_until(
     match sweeper.await {
         Ok(()) => tracing::info!(task = "sign-in-sweeper", "stopped"),
         Err(err) => tracing::error!(task = "sign-in-sweeper", error = %err, "task failed"),
+    }
+    match live_events.await {
+        Ok(()) => tracing::info!(task = "live-events", "stopped"),
+        Err(err) => tracing::error!(task = "live-events", error = %err, "task failed"),
     }
     match triage.await {
         Ok(()) => tracing::info!(task = "triage", "stopped"),

@@ -14,6 +14,17 @@ pub(crate) trait Dialect {
     /// single writer, so it needs nothing.
     const LOCK_CHANGE_FEED: Option<&'static str>;
 
+    /// Run after every insert into `changes`, in the same transaction: rings the doorbell the
+    /// live-event hub of every `serve` node listens on (`LISTEN trellis_changes`, in
+    /// `trellis-http`). PostgreSQL delivers a notification only when its transaction commits, and
+    /// once however many the transaction sent, so a hub hears each write once, after it is
+    /// readable. The feed stays the truth: a hub also reads it on a timer, so a lost notification
+    /// only delays an event. SQLite has no notifications; there the hub polls the feed.
+    const NOTIFY_CHANGES: Option<&'static str> = match Self::BACKEND {
+        trellis_core::Backend::Postgres => Some("select pg_notify('trellis_changes', '')"),
+        trellis_core::Backend::Sqlite => None,
+    };
+
     /// Appended to a `select` that reads rows the transaction is about to rewrite from values
     /// computed in Rust: row locks on PostgreSQL; SQLite's write transaction already excludes
     /// other writers.

@@ -15,7 +15,8 @@ macro_rules! feed_ops {
     () => {
         impl This {
             /// Appends `changes` in order, returning the last seq written. Every write to
-            /// `changes` goes through here so the commit-order lock is never forgotten.
+            /// `changes` goes through here so the commit-order lock and the live-event doorbell
+            /// are never forgotten.
             async fn append_changes(
                 conn: &mut <Db as sqlx::Database>::Connection,
                 changes: &[crate::ops::feed::NewChange],
@@ -42,6 +43,9 @@ macro_rules! feed_ops {
                             .bind(change.conversation_id);
                     }
                     query.execute(&mut *conn).await.db()?;
+                }
+                if let Some(notify) = <This as crate::dialect::Dialect>::NOTIFY_CHANGES {
+                    sqlx::query(notify).execute(&mut *conn).await.db()?;
                 }
                 // Appends are serialized until commit (one writer on SQLite, the advisory lock
                 // on PostgreSQL), so the newest seq this transaction sees is the last one it
