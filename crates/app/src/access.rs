@@ -68,7 +68,12 @@ impl Permission {
 
 /// Whether `role` holds `permission`.
 pub fn role_allows(role: Role, permission: Permission) -> bool {
-    rank(role) >= rank(permission.least_role())
+    role_at_least(role, permission.least_role())
+}
+
+/// Whether `role` is `least` or above.
+pub fn role_at_least(role: Role, least: Role) -> bool {
+    rank(role) >= rank(least)
 }
 
 fn rank(role: Role) -> u8 {

@@ -8,8 +8,11 @@
 pub mod access;
 pub mod conversations;
 pub mod error;
+pub mod events;
 pub mod identity;
+pub mod notifications;
 pub mod outbox;
+pub mod teams;
 
 pub use access::{Permission, Principal};
 pub use error::{ServiceError, ServiceResult};

@@ -6,53 +6,8 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
-use common::{call, env, Env};
+use common::{call, env, mention};
 use serde_json::json;
-use trellis_core::{
-    Channel, Direction, Handle, IngestBatch, MessageKind, NewAccount, NewContact, NewMessage,
-    PlatformId,
-};
-
-/// An X account with one inbound mention: its conversation id.
-async fn mention(env: &Env) -> i64 {
-    let brand = env.store.create_brand("Acme").await.unwrap();
-    let account = env
-        .store
-        .create_account(NewAccount {
-            brand_id: brand.id,
-            channel: Channel::X,
-            platform_account_id: "acme".into(),
-            display_name: "@acme".into(),
-            base_url: String::new(),
-        })
-        .await
-        .unwrap();
-    let message = NewMessage {
-        platform_id: PlatformId::parse("9001").unwrap(),
-        kind: MessageKind::Mention,
-        direction: Direction::Inbound,
-        author: NewContact {
-            platform_id: PlatformId::parse("u1").unwrap(),
-            handle: Some(Handle::parse("dana").unwrap()),
-            display_name: None,
-            follower_count: None,
-            verified: false,
-        },
-        parent_platform_id: None,
-        thread_platform_id: None,
-        thread_title: None,
-        text: "@acme my order never came".into(),
-        lang: None,
-        raw: serde_json::Value::Null,
-        created_at: Utc::now() - Duration::minutes(5),
-        deleted_at: None,
-    };
-    let batch =
-        IngestBatch { account_id: account.id, messages: vec![message], cursors: Vec::new() };
-    env.store.ingest(batch).await.unwrap();
-    let messages = env.store.list_conversations(&Default::default()).await.unwrap();
-    messages.items[0].id.0
-}
 
 #[tokio::test]
 async fn a_reply_too_long_for_x_is_refused_when_queued_naming_the_field() {

@@ -13,7 +13,7 @@ pub mod routes;
 
 use crate::error::AppError;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
@@ -82,13 +82,16 @@ pub async fn require_auth(
 ) -> Response {
     let address = client_address(&request);
     let (method, headers) = (request.method().clone(), request.headers().clone());
-    match authenticate(&state, &method, &headers, address).await {
-        Ok(authenticated) => {
-            request.extensions_mut().insert(authenticated);
-            next.run(request).await
-        }
-        Err(error) => error.into_response(),
+    let matched = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let authenticated = match authenticate(&state, &method, &headers, address).await {
+        Ok(authenticated) => authenticated,
+        Err(error) => return error.into_response(),
+    };
+    if let Err(error) = check_role(&authenticated.principal, &method, matched.as_deref()) {
+        return error.into_response();
     }
+    request.extensions_mut().insert(authenticated);
+    next.run(request).await
 }
 
 async fn authenticate(
@@ -135,6 +138,30 @@ async fn authenticate(
         user: found.user,
         session: Some(SessionRef { id_hash: found.session.id_hash, csrf_token }),
     })
+}
+
+/// The least role the route's documented operation needs, checked before any handler runs (and
+/// before a body is read). A protected route without a documented role is refused: fail closed.
+fn check_role(
+    principal: &Principal,
+    method: &Method,
+    matched: Option<&str>,
+) -> Result<(), AppError> {
+    let Some(path) = matched else {
+        return Err(AppError::Forbidden("this route has no documented role".into()));
+    };
+    let key = (method.as_str().to_owned(), path.to_owned());
+    let Some(least) = crate::routes::openapi::least_roles().get(&key) else {
+        tracing::error!(method = %method, path, "protected route without a documented role");
+        return Err(AppError::Forbidden("this route has no documented role".into()));
+    };
+    if trellis_app::access::role_at_least(principal.role, *least) {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(format!(
+        "this needs the {least} role or above; you are {}",
+        principal.role
+    )))
 }
 
 /// Methods that may change state: they need the CSRF proof when a cookie authenticates them.

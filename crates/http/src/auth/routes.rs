@@ -14,29 +14,29 @@ use crate::state::AppState;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use trellis_app::identity::{sessions, users};
 use trellis_app::Principal;
 use trellis_core::{Session, User};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Routes open to anyone.
-pub fn open_router() -> Router<AppState> {
-    Router::new().route("/auth/login", post(login))
+pub fn open_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login))
 }
 
 /// Routes for a signed-in user.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
-        .route("/auth/password", post(change_password))
-        .route("/auth/sessions", get(list_sessions).delete(end_other_sessions))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(list_sessions, end_other_sessions))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginRequest {
     email: String,
@@ -55,6 +55,15 @@ struct Me {
     session_expires_at: Option<DateTime<Utc>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "sign-in",
+    summary = "Sign in: sets the session cookie and answers the CSRF token",
+    request_body = LoginRequest,
+    responses((status = 200, description = "the user and the csrf_token"), (status = 401, description = "invalid_credentials (the same for an unknown email)"), (status = 429, description = "too many failures: Retry-After")),
+    security(())
+)]
 async fn login(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
     let address = client_address(&request);
     let user_agent = request
@@ -92,6 +101,14 @@ async fn login(State(state): State<AppState>, request: Request) -> Result<Respon
     Ok(([(header::SET_COOKIE, cookie)], AppJson(body)).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "sign-in",
+    summary = "Sign out: ends this session",
+    responses((status = 204, description = "signed out"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn logout(
     State(state): State<AppState>,
     auth: Auth,
@@ -106,6 +123,14 @@ async fn logout(
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cleared)]).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/me",
+    tag = "sign-in",
+    summary = "Who is signed in, and the session's CSRF token",
+    responses((status = 200, description = "the user"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn me(auth: Auth) -> AppJson<Me> {
     let Auth(authenticated) = auth;
     AppJson(Me {
@@ -116,13 +141,22 @@ async fn me(auth: Auth) -> AppJson<Me> {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordChange {
     current_password: String,
     new_password: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/password",
+    tag = "sign-in",
+    summary = "Change one's password; the other sessions end",
+    request_body = PasswordChange,
+    responses((status = 204, description = "changed"), (status = 422, description = "the current password is wrong, or the new one too weak"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn change_password(
     State(state): State<AppState>,
     auth: Auth,
@@ -148,6 +182,14 @@ struct SessionView {
     current: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/sessions",
+    tag = "sign-in",
+    summary = "One's live sessions",
+    responses((status = 200, description = "the sessions; current marks this one"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn list_sessions(
     State(state): State<AppState>,
     auth: Auth,
@@ -172,6 +214,14 @@ struct Ended {
     ended: u64,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/auth/sessions",
+    tag = "sign-in",
+    summary = "End every session but this one",
+    responses((status = 200, description = "how many ended"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn end_other_sessions(
     State(state): State<AppState>,
     auth: Auth,

@@ -7,20 +7,25 @@ use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::Router;
 use trellis_app::identity::audit;
 use trellis_app::{Permission, Principal};
 use trellis_core::{AccountId, AccountStatus};
 use trellis_sync::accounts::listing::{list_accounts, AccountSummary};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/accounts", get(list))
-        .route("/accounts/{id}/pause", post(pause))
-        .route("/accounts/{id}/resume", post(resume))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(pause)).routes(routes!(resume))
 }
 
+#[utoipa::path(
+    get,
+    path = "/accounts",
+    tag = "accounts",
+    summary = "Connected accounts with their health, never a token",
+    responses((status = 200, description = "the accounts"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -29,6 +34,15 @@ async fn list(
     Ok(AppJson(list_accounts(&state.store).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/accounts/{id}/pause",
+    tag = "accounts",
+    summary = "Stop polling an account",
+    params(("id" = i64, Path, description = "the account")),
+    responses((status = 200, description = "the account, paused"), (status = 404, description = "no such account"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn pause(
     State(state): State<AppState>,
     auth: Auth,
@@ -40,6 +54,15 @@ async fn pause(
 
 /// Resumes a paused account. One that needs re-authorization must be connected again instead:
 /// resuming would only have the platform refuse its token once more.
+#[utoipa::path(
+    post,
+    path = "/accounts/{id}/resume",
+    tag = "accounts",
+    summary = "Poll an account again",
+    params(("id" = i64, Path, description = "the account")),
+    responses((status = 200, description = "the account, active"), (status = 404, description = "no such account"), (status = 409, description = "it needs re-authorization: connect it again"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn resume(
     State(state): State<AppState>,
     auth: Auth,

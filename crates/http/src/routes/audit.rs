@@ -6,14 +6,14 @@ use crate::error::AppError;
 use crate::extract::{AppJson, AppQuery};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use trellis_app::identity::audit;
 use trellis_core::{AuditEntry, AuditId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 #[derive(Deserialize)]
@@ -31,6 +31,15 @@ struct AuditPage {
     next: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "people",
+    summary = "The audit log, newest first",
+    params(("entity" = Option<String>, Query, description = "user, token, account …"), ("before" = Option<i64>, Query, description = "the next of the previous page"), ("limit" = Option<u32>, Query, description = "1 to 500 (default 50)")),
+    responses((status = 200, description = "a page of entries"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,

@@ -1,14 +1,20 @@
 //! Connecting accounts over HTTP:
 //!
-//! - `GET /api/v1/connect/x/start?brand_id=[&base_url=]` → 302 to X's authorize page (PKCE);
+//! - `GET /api/v1/connect/x/start?brand_id=` → 302 to X's authorize page (PKCE);
 //!   `GET /api/v1/connect/x/callback?code&state` → the connected account.
-//! - `GET /api/v1/connect/facebook/start?brand_id=[&base_url=]` → 302 to the login dialog;
+//! - `GET /api/v1/connect/facebook/start?brand_id=` → 302 to the login dialog;
 //!   `GET /api/v1/connect/facebook/callback?code&state` → the Pages to pick and a one-time
 //!   `selection`; `POST /api/v1/connect/facebook/pages {selection, page_ids}` → the accounts.
 //! - `POST /api/v1/connect/discourse {brand_id, base_url, username, api_key}` → the account.
 //!
 //! Starting a flow, picking Pages and connecting Discourse need the admin role; the two callbacks
 //! are open and bound to their flow's one-time `state`. No answer ever holds a token.
+//!
+//! Where the server connects and redirects is never the request's to choose: the X and Facebook
+//! APIs and their authorize pages come from the configuration only (a start route refuses any
+//! parameter but `brand_id`), and a forum's `base_url`, which an admin gives, is refused when it
+//! points into a private network unless `sync.allow_private_addresses` is set
+//! ([`trellis_sync::addresses`]).
 
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -17,8 +23,6 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use std::sync::Arc;
 use trellis_app::identity::audit;
@@ -26,32 +30,35 @@ use trellis_app::Permission;
 use trellis_core::{Account, BrandId, Channel};
 use trellis_sync::accounts::connect::{self, authorize_base, PagesToPick};
 use trellis_sync::accounts::{Connectors, PendingConnects};
+use trellis_sync::addresses::check_platform_url;
 use trellis_sync::apps::{FACEBOOK_BASE_URL, FACEBOOK_DIALOG_URL, X_AUTHORIZE_URL, X_BASE_URL};
 use trellis_sync::secrets::{AccountSecrets, SecretKey};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Starting a connection and finishing it by hand: admins only.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/connect/x/start", get(x_start))
-        .route("/connect/facebook/start", get(facebook_start))
-        .route("/connect/facebook/pages", post(facebook_pages))
-        .route("/connect/discourse", post(discourse))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(x_start))
+        .routes(routes!(facebook_start))
+        .routes(routes!(facebook_pages))
+        .routes(routes!(discourse))
 }
 
 /// Where the platforms send the admin back: open, since the platform's redirect carries no
 /// session of ours for certain (another site, another browser tab policy); each callback is bound
 /// to the flow an admin started by its one-time `state`.
-pub fn callbacks() -> Router<AppState> {
-    Router::new()
-        .route("/connect/x/callback", get(x_callback))
-        .route("/connect/facebook/callback", get(facebook_callback))
+pub fn callbacks() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(x_callback)).routes(routes!(facebook_callback))
 }
 
+/// What a start route reads: only the brand. The API and the page the admin is sent to are the
+/// configured ones; an unknown parameter (a `base_url` an older client sends) is refused with 400
+/// so the client learns it is not used.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StartParams {
     brand_id: i64,
-    /// The API to connect against when not the platform's own (a proxy, a simulator).
-    base_url: Option<String>,
 }
 
 /// What a platform sends the admin back with: a code, or why there is none.
@@ -75,6 +82,15 @@ impl CallbackParams {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/connect/x/start",
+    tag = "accounts",
+    summary = "Start connecting an X account: 302 to X's consent page",
+    params(("brand_id" = i64, Query, description = "the brand the account will belong to")),
+    responses((status = 302, description = "to the configured authorize page"), (status = 404, description = "no such brand"), (status = 422, description = "the X app is not configured"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn x_start(
     State(state): State<AppState>,
     auth: Auth,
@@ -84,14 +100,23 @@ async fn x_start(
     let brand_id = known_brand(&state, params.brand_id).await?;
     let (pending, connectors) = flows(&state)?;
     let app = &state.config.connection.x;
-    let base_url = checked_base_url(params.base_url, &app.base_url)?;
-    let authorize = authorize_base(&app.authorize_url, X_AUTHORIZE_URL, &base_url, X_BASE_URL);
+    let base_url = &app.base_url;
+    let authorize = authorize_base(&app.authorize_url, X_AUTHORIZE_URL, base_url, X_BASE_URL);
     let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "x");
     let url =
-        connect::start_x(&connectors, &pending, brand_id, &base_url, &authorize, &redirect).await?;
+        connect::start_x(&connectors, &pending, brand_id, base_url, &authorize, &redirect).await?;
     Ok(found(url))
 }
 
+#[utoipa::path(
+    get,
+    path = "/connect/x/callback",
+    tag = "accounts",
+    summary = "Where X sends the admin back; bound to the flow's one-time state",
+    params(("code" = Option<String>, Query, description = "the authorization code"), ("state" = String, Query, description = "the flow"), ("error" = Option<String>, Query, description = "why there is no code")),
+    responses((status = 201, description = "the connected account"), (status = 400, description = "unknown or expired state"), (status = 422, description = "authorization was not granted, or the platform refused")),
+    security(())
+)]
 async fn x_callback(
     State(state): State<AppState>,
     AppQuery(params): AppQuery<CallbackParams>,
@@ -111,6 +136,15 @@ async fn x_callback(
     Ok((StatusCode::CREATED, AppJson(account)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/connect/facebook/start",
+    tag = "accounts",
+    summary = "Start connecting Facebook Pages: 302 to the login dialog",
+    params(("brand_id" = i64, Query, description = "the brand the Pages will belong to")),
+    responses((status = 302, description = "to the configured dialog"), (status = 404, description = "no such brand"), (status = 422, description = "the Meta app is not configured"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn facebook_start(
     State(state): State<AppState>,
     auth: Auth,
@@ -120,15 +154,24 @@ async fn facebook_start(
     let brand_id = known_brand(&state, params.brand_id).await?;
     let (pending, connectors) = flows(&state)?;
     let app = &state.config.connection.facebook;
-    let base_url = checked_base_url(params.base_url, &app.base_url)?;
-    let dialog = authorize_base(&app.dialog_url, FACEBOOK_DIALOG_URL, &base_url, FACEBOOK_BASE_URL);
+    let base_url = &app.base_url;
+    let dialog = authorize_base(&app.dialog_url, FACEBOOK_DIALOG_URL, base_url, FACEBOOK_BASE_URL);
     let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "facebook");
     let url =
-        connect::start_facebook(&connectors, &pending, brand_id, &base_url, &dialog, &redirect)
+        connect::start_facebook(&connectors, &pending, brand_id, base_url, &dialog, &redirect)
             .await?;
     Ok(found(url))
 }
 
+#[utoipa::path(
+    get,
+    path = "/connect/facebook/callback",
+    tag = "accounts",
+    summary = "Where Facebook sends the admin back: the Pages to pick and a one-time selection",
+    params(("code" = Option<String>, Query, description = "the authorization code"), ("state" = String, Query, description = "the flow"), ("error" = Option<String>, Query, description = "why there is no code")),
+    responses((status = 200, description = "the Pages to pick"), (status = 400, description = "unknown or expired state"), (status = 422, description = "authorization was not granted, or the platform refused")),
+    security(())
+)]
 async fn facebook_callback(
     State(state): State<AppState>,
     AppQuery(params): AppQuery<CallbackParams>,
@@ -145,12 +188,21 @@ async fn facebook_callback(
     Ok(AppJson(pages))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct PickPages {
     selection: String,
     page_ids: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/connect/facebook/pages",
+    tag = "accounts",
+    summary = "Connect the picked Pages",
+    request_body = PickPages,
+    responses((status = 201, description = "the connected accounts"), (status = 400, description = "unknown or expired selection"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn facebook_pages(
     State(state): State<AppState>,
     auth: Auth,
@@ -184,7 +236,7 @@ async fn facebook_pages(
     Ok((StatusCode::CREATED, AppJson(accounts)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ConnectDiscourse {
     brand_id: i64,
     base_url: String,
@@ -192,6 +244,15 @@ struct ConnectDiscourse {
     api_key: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/connect/discourse",
+    tag = "accounts",
+    summary = "Connect a Discourse forum with an API key",
+    request_body = ConnectDiscourse,
+    responses((status = 201, description = "the connected account"), (status = 404, description = "no such brand"), (status = 422, description = "a field is wrong, the address is refused, or the forum refused the key"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn discourse(
     State(state): State<AppState>,
     auth: Auth,
@@ -199,7 +260,7 @@ async fn discourse(
 ) -> Result<(StatusCode, AppJson<Account>), AppError> {
     let principal = auth.require(Permission::ManageAccounts)?;
     let brand_id = known_brand(&state, body.brand_id).await?;
-    let base_url = checked_base_url(Some(body.base_url), "")?;
+    let base_url = checked_forum_url(&state, &body.base_url).await?;
     if body.username.trim().is_empty() || body.api_key.trim().is_empty() {
         return Err(AppError::InvalidBody("username and api_key must not be empty".to_owned()));
     }
@@ -257,17 +318,14 @@ async fn known_brand(state: &AppState, brand_id: i64) -> Result<BrandId, AppErro
         .ok_or_else(|| AppError::NotFound(format!("brand {brand_id} not found")))
 }
 
-/// `given` (or `default`) as an http(s) URL without a trailing slash.
-fn checked_base_url(given: Option<String>, default: &str) -> Result<String, AppError> {
-    let base_url = given.unwrap_or_else(|| default.to_owned());
-    match url::Url::parse(base_url.trim()) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => {
-            Ok(base_url.trim().trim_end_matches('/').to_owned())
-        }
-        _ => Err(AppError::InvalidParameter(format!(
-            "base_url {base_url:?} is not an http:// or https:// URL"
-        ))),
-    }
+/// The forum address an admin gave, checked ([`check_platform_url`]) and kept as it was checked
+/// (the URL standard's spelling, no trailing slash), so the connector connects to what was judged.
+async fn checked_forum_url(state: &AppState, given: &str) -> Result<String, AppError> {
+    let allow_private = state.config.connection.sync.allow_private_addresses;
+    let url = check_platform_url(given, allow_private).await.map_err(|error| {
+        AppError::InvalidField { field: "base_url", message: format!("base_url {error}") }
+    })?;
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// The configured redirect URL, or this server's own callback when none is (fine on one machine;

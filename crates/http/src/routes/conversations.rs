@@ -10,28 +10,41 @@
 //! - `POST /api/v1/conversations/{id}/take`: the caller takes an unassigned conversation (409
 //!   when someone holds it).
 //! - `POST /api/v1/conversations/bulk` `{ids, change}`: one change to many; each says how it went.
+//! - `POST /api/v1/conversations/{id}/notes` `{text}`: a private note; `@name` notifies.
 
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::Router;
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use trellis_app::conversations::{
     self, BulkOutcome, ConversationChange, ConversationDetail, ConversationList, ConversationQuery,
+    Note,
 };
 use trellis_core::{Conversation, ConversationId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/conversations", get(list))
-        .route("/conversations/bulk", post(bulk))
-        .route("/conversations/{id}", get(show).patch(update))
-        .route("/conversations/{id}/take", post(take))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(bulk))
+        .routes(routes!(show, update))
+        .routes(routes!(take))
+        .routes(routes!(add_note))
 }
 
+#[utoipa::path(
+    get,
+    path = "/conversations",
+    tag = "conversations",
+    summary = "Conversations, newest activity first",
+    params(("view" = Option<String>, Query, description = "mine, unassigned or all"), ("status" = Option<String>, Query, description = "open, pending, snoozed or resolved"), ("channel" = Option<String>, Query, description = "x, facebook or discourse"), ("account" = Option<i64>, Query, description = "an account id"), ("tag" = Option<String>, Query, description = "a tag"), ("team" = Option<i64>, Query, description = "a team id"), ("assignee" = Option<String>, Query, description = "a user id, me or unassigned"), ("priority" = Option<String>, Query, description = "low, normal, high or urgent"), ("limit" = Option<u32>, Query, description = "1 to 500 (default 50)"), ("after" = Option<String>, Query, description = "the next of the previous page")),
+    responses((status = 200, description = "a page: items and next"), (status = 422, description = "a parameter is wrong (invalid_field names it)"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -41,6 +54,15 @@ async fn list(
     Ok(AppJson(conversations::list_conversations(store, auth.principal(), &query).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}",
+    tag = "conversations",
+    summary = "One conversation with its messages, timeline and SLA clocks",
+    params(("id" = i64, Path, description = "the conversation")),
+    responses((status = 200, description = "the conversation"), (status = 404, description = "no such conversation"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn show(
     State(state): State<AppState>,
     auth: Auth,
@@ -51,6 +73,16 @@ async fn show(
     Ok(AppJson(conversations::conversation_detail(store, auth.principal(), id).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/conversations/{id}",
+    tag = "conversations",
+    summary = "Change status, priority, assignee, team, snooze or tags",
+    params(("id" = i64, Path, description = "the conversation")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "the conversation"), (status = 404, description = "no such conversation"), (status = 422, description = "the change is wrong (invalid_field names it)"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -62,6 +94,15 @@ async fn update(
     Ok(AppJson(conversations::patch(store, auth.principal(), id, &change).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/take",
+    tag = "conversations",
+    summary = "Take an unassigned conversation",
+    params(("id" = i64, Path, description = "the conversation")),
+    responses((status = 200, description = "the conversation, now the caller's"), (status = 409, description = "someone holds it"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn take(
     State(state): State<AppState>,
     auth: Auth,
@@ -69,6 +110,40 @@ async fn take(
 ) -> Result<AppJson<Conversation>, AppError> {
     let store = state.store.as_ref();
     Ok(AppJson(conversations::take(store, auth.principal(), ConversationId(id)).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NoteRequest {
+    /// The note; `@name` mentions notify the people named.
+    text: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/notes",
+    tag = "conversations",
+    summary = "Add a private note (never sent to the platform); @mentions notify",
+    params(("id" = i64, Path, description = "the conversation")),
+    request_body = NoteRequest,
+    responses(
+        (status = 201, description = "the note, with whom it mentioned"),
+        (status = 404, description = "no such conversation"),
+        (status = 422, description = "empty or too long (invalid_field text)"),
+        (status = 401, description = "not signed in")
+    ),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
+async fn add_note(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(request): AppJson<NoteRequest>,
+) -> Result<(StatusCode, AppJson<Note>), AppError> {
+    let store = state.store.as_ref();
+    let id = ConversationId(id);
+    let note = conversations::add_note(store, auth.principal(), id, &request.text).await?;
+    Ok((StatusCode::CREATED, AppJson(note)))
 }
 
 #[derive(Deserialize)]
@@ -83,6 +158,15 @@ struct BulkAnswer {
     results: Vec<BulkOutcome>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/conversations/bulk",
+    tag = "conversations",
+    summary = "One change to many conversations",
+    request_body = serde_json::Value,
+    responses((status = 200, description = "each conversation's outcome"), (status = 422, description = "the change is wrong"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn bulk(
     State(state): State<AppState>,
     auth: Auth,

@@ -6,10 +6,14 @@ mod accounts;
 mod audit;
 mod connect;
 mod conversations;
+mod events;
 mod health;
+mod notifications;
+pub mod openapi;
 pub mod outbox;
 mod search;
 mod setup;
+mod teams;
 mod tokens;
 mod users;
 pub mod webhooks;
@@ -26,22 +30,24 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa_axum::router::OpenApiRouter;
 
 /// The largest JSON body the API reads; a larger one is answered 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Routes open to anyone.
-fn open_routes() -> Router<AppState> {
-    Router::new()
+fn open_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(health::router())
         .merge(webhooks::router())
         .merge(setup::router())
+        .merge(openapi::router())
         .nest("/api/v1", connect::callbacks().merge(auth::routes::open_router()))
 }
 
-/// Routes that need a session or an API token.
-fn protected_routes(state: &AppState) -> Router<AppState> {
-    let api = Router::new()
+/// Routes that need a session or an API token (the sign-in check is layered on in [`app`]).
+fn protected_routes() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
         .merge(search::router())
         .merge(connect::router())
         .merge(accounts::router())
@@ -50,16 +56,25 @@ fn protected_routes(state: &AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(tokens::router())
         .merge(audit::router())
+        .merge(events::router())
+        .merge(notifications::router())
+        .merge(teams::router())
         .merge(auth::routes::router());
-    Router::new()
-        .nest("/api/v1", api)
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth))
+    OpenApiRouter::new().nest("/api/v1", api)
+}
+
+/// The OpenAPI document of every route, generated from the handlers' annotations as the router
+/// is built: a route can only be served by being registered with its documentation.
+pub fn document() -> utoipa::openapi::OpenApi {
+    openapi::finish(open_routes().merge(protected_routes()).into_openapi())
 }
 
 /// The whole application, ready to serve.
 pub fn app(state: AppState) -> Router {
-    open_routes()
-        .merge(protected_routes(&state))
+    let protected = protected_routes()
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth));
+    let (router, _) = open_routes().merge(protected).split_for_parts();
+    router
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(

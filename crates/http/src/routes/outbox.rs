@@ -12,8 +12,6 @@ use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use trellis_app::conversations::{self, ReplyError, ReplyOptions};
@@ -21,18 +19,17 @@ use trellis_app::outbox::OutboxView;
 use trellis_app::Permission;
 use trellis_core::{AccountId, ConversationId, MessageId, OutboxFilter, OutboxState};
 use trellis_sync::outbox::{queue_moderation, Moderation, QueueError};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The header a client may send to make a retried request queue once.
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/conversations/{id}/replies", post(reply))
-        .route("/conversations/{id}/moderation", post(moderate))
-        .route("/outbox", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(reply)).routes(routes!(moderate)).routes(routes!(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReplyRequest {
     text: String,
@@ -44,9 +41,11 @@ struct ReplyRequest {
     confirm: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ModerationRequest {
+    /// hide, unhide, delete or flag
+    #[schema(value_type = String)]
     action: Moderation,
     message_id: i64,
 }
@@ -83,6 +82,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     Ok(Some(key.to_owned()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/replies",
+    tag = "conversations",
+    summary = "Queue a reply (or a DM, for a private conversation) through the outbox",
+    params(("id" = i64, Path, description = "the conversation"), ("idempotency-key" = Option<String>, Header, description = "a retried request with the same key queues once")),
+    request_body = ReplyRequest,
+    responses((status = 202, description = "queued: the outbox entry"), (status = 409, description = "reply_collision: someone answered since loaded_at (the answer is in error.reply)"), (status = 422, description = "the text does not fit the platform (invalid_field text)"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn reply(
     State(state): State<AppState>,
     auth: Auth,
@@ -114,6 +123,16 @@ async fn reply(
     Ok((StatusCode::ACCEPTED, AppJson(item.into())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/moderation",
+    tag = "conversations",
+    summary = "Queue a moderation action on one message",
+    params(("id" = i64, Path, description = "the conversation")),
+    request_body = ModerationRequest,
+    responses((status = 202, description = "queued: the outbox entry"), (status = 422, description = "the platform has no such action, or the message is not in the conversation"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn moderate(
     State(state): State<AppState>,
     auth: Auth,
@@ -136,6 +155,15 @@ async fn moderate(
     Ok((StatusCode::ACCEPTED, AppJson(item.into())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/outbox",
+    tag = "conversations",
+    summary = "Outbound actions with their delivery state, newest first",
+    params(("conversation" = Option<i64>, Query, description = "only this conversation"), ("account" = Option<i64>, Query, description = "only this account"), ("state" = Option<String>, Query, description = "queued, sending, sent or failed"), ("limit" = Option<u32>, Query, description = "1 to 500 (default 50)")),
+    responses((status = 200, description = "the entries"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,

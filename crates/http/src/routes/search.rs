@@ -5,11 +5,11 @@ use crate::error::AppError;
 use crate::extract::{AppJson, AppQuery};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use trellis_app::Permission;
 use trellis_core::{SearchRequest, SearchResults, SortOrder};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Hits a page when the client does not say.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -19,8 +19,8 @@ pub const MAX_LIMIT: usize = 200;
 /// unbounded offset would let one request allocate without limit. Narrow the query instead.
 pub const MAX_OFFSET: usize = 10_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/search", get(search))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,6 +33,15 @@ struct SearchParams {
     offset: usize,
 }
 
+#[utoipa::path(
+    get,
+    path = "/search",
+    tag = "search",
+    summary = "Full-text search in the trellis query language",
+    params(("q" = String, Query, description = "the query (docs/query-language.md)"), ("sort" = Option<String>, Query, description = "`relevance` (default) or `newest`"), ("limit" = Option<u32>, Query, description = "hits per page, 1 to 200 (default 20)"), ("offset" = Option<u32>, Query, description = "hits to skip, at most 10,000")),
+    responses((status = 200, description = "hits with highlighted snippets and the total (exact up to 10,000)"), (status = 400, description = "the query does not parse, or a bad limit or offset"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn search(
     State(state): State<AppState>,
     auth: Auth,

@@ -13,17 +13,15 @@ use crate::state::AppState;
 use axum::extract::{Form, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::Utc;
 use serde::Deserialize;
 use trellis_app::identity::{sessions, setup};
 use trellis_core::User;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/setup", get(form).post(submit_form))
-        .route("/api/v1/setup", post(submit_json))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(form, submit_form)).routes(routes!(submit_json))
 }
 
 #[derive(Deserialize)]
@@ -32,7 +30,7 @@ struct LinkQuery {
     token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetupRequest {
     token: String,
@@ -41,10 +39,27 @@ struct SetupRequest {
     password: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/setup",
+    tag = "setup",
+    summary = "The first-admin form of the one-time setup link",
+    params(("token" = String, Query, description = "the secret of the link")),
+    responses((status = 200, description = "an HTML form")),
+    security(())
+)]
 async fn form(Query(query): Query<LinkQuery>) -> Html<String> {
     Html(page(&query.token, None, None))
 }
 
+#[utoipa::path(
+    post,
+    path = "/setup",
+    tag = "setup",
+    summary = "Create the first admin from the form",
+    responses((status = 200, description = "an HTML page; signed in"), (status = 401, description = "the link is unknown, used or expired"), (status = 409, description = "an admin exists")),
+    security(())
+)]
 async fn submit_form(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -68,6 +83,15 @@ async fn submit_form(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/setup",
+    tag = "setup",
+    summary = "Create the first admin (for scripts)",
+    request_body = SetupRequest,
+    responses((status = 201, description = "the admin; signed in"), (status = 401, description = "the link is unknown, used or expired"), (status = 409, description = "an admin exists"), (status = 422, description = "a field is wrong")),
+    security(())
+)]
 async fn submit_json(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,

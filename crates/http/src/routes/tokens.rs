@@ -10,15 +10,15 @@ use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use trellis_app::identity::tokens::{self, CreatedToken};
 use trellis_core::{ApiToken, ApiTokenId, UserId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/tokens", get(list).post(create)).route("/tokens/{id}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
 }
 
 #[derive(Deserialize)]
@@ -28,6 +28,15 @@ struct ListQuery {
     all: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    tag = "people",
+    summary = "One's API tokens (all=true: everyone's, admins only)",
+    params(("all" = Option<bool>, Query, description = "everyone's tokens")),
+    responses((status = 200, description = "the tokens, never their secrets"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn list(
     State(state): State<AppState>,
     auth: Auth,
@@ -37,7 +46,7 @@ async fn list(
     Ok(AppJson(tokens::list(state.store.as_ref(), auth.principal(), owner).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
@@ -45,6 +54,15 @@ struct NewToken {
     user_id: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "people",
+    summary = "Create an API token; its secret is in this answer only",
+    request_body = NewToken,
+    responses((status = 201, description = "the token and its secret"), (status = 422, description = "a field is wrong"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -57,6 +75,15 @@ async fn create(
     Ok((StatusCode::CREATED, AppJson(created)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    tag = "people",
+    summary = "Revoke a token (one's own; admins any)",
+    params(("id" = i64, Path, description = "the token")),
+    responses((status = 200, description = "the token, revoked"), (status = 404, description = "no such token of yours"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn revoke(
     State(state): State<AppState>,
     auth: Auth,

@@ -12,23 +12,40 @@ use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, put};
-use axum::Router;
 use serde::Deserialize;
 use trellis_app::identity::users::{self, NewUserInput};
 use trellis_core::{Role, User, UserId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(list).post(create))
-        .route("/users/{id}", patch(update))
-        .route("/users/{id}/password", put(set_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update))
+        .routes(routes!(set_password))
 }
 
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "people",
+    summary = "Every user with their role",
+    responses((status = 200, description = "the users"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn list(State(state): State<AppState>, auth: Auth) -> Result<AppJson<Vec<User>>, AppError> {
     Ok(AppJson(users::list(state.store.as_ref(), auth.principal()).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "people",
+    summary = "Create a user",
+    request_body = serde_json::Value,
+    responses((status = 201, description = "the user"), (status = 409, description = "the email is taken"), (status = 422, description = "a field is wrong (invalid_field names it)"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -38,15 +55,26 @@ async fn create(
     Ok((StatusCode::CREATED, AppJson(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UserChange {
     name: Option<String>,
+    #[schema(value_type = Option<String>)]
     role: Option<Role>,
     /// `false` deactivates (sessions end, tokens are revoked), `true` reactivates.
     active: Option<bool>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/users/{id}",
+    tag = "people",
+    summary = "Rename, change the role, deactivate or reactivate a user (admins; anyone renames themselves)",
+    params(("id" = i64, Path, description = "the user")),
+    request_body = UserChange,
+    responses((status = 200, description = "the user"), (status = 404, description = "no such user"), (status = 409, description = "the last admin cannot be demoted or deactivated"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
 async fn update(
     State(state): State<AppState>,
     auth: Auth,
@@ -72,12 +100,22 @@ async fn update(
     Ok(AppJson(user))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewPassword {
     password: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/users/{id}/password",
+    tag = "people",
+    summary = "Set a user's password; their sessions end",
+    params(("id" = i64, Path, description = "the user")),
+    request_body = NewPassword,
+    responses((status = 204, description = "set"), (status = 422, description = "too short or too easy to guess"), (status = 401, description = "not signed in"), (status = 403, description = "the role does not allow it")),
+    security(("token" = ["admin"]), ("session" = ["admin"]))
+)]
 async fn set_password(
     State(state): State<AppState>,
     auth: Auth,

@@ -22,8 +22,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::HeaderMap;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -32,15 +31,17 @@ use trellis_connector_facebook::webhook as facebook;
 use trellis_connector_x::webhook as x;
 use trellis_core::{AccountId, Channel};
 use trellis_sync::deliveries::{self, ingest_delivery, item_error, Delivered};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Deliveries larger than this are refused before they are read: platforms send small JSON.
 pub const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks/facebook", get(facebook_handshake).post(facebook_delivery))
-        .route("/webhooks/discourse/{account_id}", axum::routing::post(discourse_delivery))
-        .route("/webhooks/x", get(x_crc).post(x_delivery))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(facebook_handshake, facebook_delivery))
+        .routes(routes!(discourse_delivery))
+        .routes(routes!(x_crc, x_delivery))
         .layer(DefaultBodyLimit::max(MAX_DELIVERY_BYTES))
 }
 
@@ -66,6 +67,15 @@ fn configured<'a>(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/webhooks/facebook",
+    tag = "webhooks",
+    summary = "Facebook subscription handshake",
+    params(("hub.mode" = String, Query, description = "subscribe"), ("hub.verify_token" = String, Query, description = "the configured verify token"), ("hub.challenge" = String, Query, description = "echoed back")),
+    responses((status = 200, description = "the challenge"), (status = 403, description = "wrong verify token")),
+    security(())
+)]
 async fn facebook_handshake(
     State(state): State<AppState>,
     AppQuery(params): AppQuery<HashMap<String, String>>,
@@ -82,6 +92,14 @@ async fn facebook_handshake(
         })
 }
 
+#[utoipa::path(
+    post,
+    path = "/webhooks/facebook",
+    tag = "webhooks",
+    summary = "A signed Facebook delivery (X-Hub-Signature-256)",
+    responses((status = 200, description = "ingested (items that cannot be read are recorded as ingest errors)"), (status = 401, description = "the signature is missing or wrong"), (status = 404, description = "webhooks of this platform are not configured")),
+    security(())
+)]
 async fn facebook_delivery(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -99,6 +117,15 @@ async fn facebook_delivery(
     Ok(Json(deliveries::facebook(&state.store, &state.sync, &envelope).await?.to_json()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/webhooks/discourse/{account_id}",
+    tag = "webhooks",
+    summary = "A signed Discourse delivery (X-Discourse-Event-Signature)",
+    params(("account_id" = i64, Path, description = "the forum's account")),
+    responses((status = 200, description = "ingested (items that cannot be read are recorded as ingest errors)"), (status = 401, description = "the signature is missing or wrong"), (status = 404, description = "webhooks of this platform are not configured")),
+    security(())
+)]
 async fn discourse_delivery(
     State(state): State<AppState>,
     AppPath(account_id): AppPath<i64>,
@@ -143,6 +170,15 @@ struct Crc {
     crc_token: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/webhooks/x",
+    tag = "webhooks",
+    summary = "X Account Activity CRC check",
+    params(("crc_token" = String, Query, description = "the challenge")),
+    responses((status = 200, description = "the response token")),
+    security(())
+)]
 async fn x_crc(
     State(state): State<AppState>,
     AppQuery(crc): AppQuery<Crc>,
@@ -152,6 +188,14 @@ async fn x_crc(
     Ok(Json(x::crc_response(secret, &crc.crc_token)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/webhooks/x",
+    tag = "webhooks",
+    summary = "A signed X delivery (x-twitter-webhooks-signature)",
+    responses((status = 200, description = "ingested (items that cannot be read are recorded as ingest errors)"), (status = 401, description = "the signature is missing or wrong"), (status = 404, description = "webhooks of this platform are not configured")),
+    security(())
+)]
 async fn x_delivery(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -158,3 +158,47 @@ impl Env {
         opened.secret
     }
 }
+
+/// An X account with one inbound mention: its conversation id.
+pub async fn mention(env: &Env) -> i64 {
+    let brand = env.store.create_brand("Acme").await.unwrap();
+    let account = env
+        .store
+        .create_account(trellis_core::NewAccount {
+            brand_id: brand.id,
+            channel: trellis_core::Channel::X,
+            platform_account_id: "acme".into(),
+            display_name: "@acme".into(),
+            base_url: String::new(),
+        })
+        .await
+        .unwrap();
+    let message = trellis_core::NewMessage {
+        platform_id: trellis_core::PlatformId::parse("9001").unwrap(),
+        kind: trellis_core::MessageKind::Mention,
+        direction: trellis_core::Direction::Inbound,
+        author: trellis_core::NewContact {
+            platform_id: trellis_core::PlatformId::parse("u1").unwrap(),
+            handle: Some(trellis_core::Handle::parse("dana").unwrap()),
+            display_name: None,
+            follower_count: None,
+            verified: false,
+        },
+        parent_platform_id: None,
+        thread_platform_id: None,
+        thread_title: None,
+        text: "@acme my order never came".into(),
+        lang: None,
+        raw: serde_json::Value::Null,
+        created_at: chrono::Utc::now() - chrono::Duration::minutes(5),
+        deleted_at: None,
+    };
+    let batch = trellis_core::IngestBatch {
+        account_id: account.id,
+        messages: vec![message],
+        cursors: Vec::new(),
+    };
+    env.store.ingest(batch).await.unwrap();
+    let messages = env.store.list_conversations(&Default::default()).await.unwrap();
+    messages.items[0].id.0
+}
