@@ -9,6 +9,8 @@ use trellis_sync::ConnectionSettings;
 pub struct HttpSettings {
     /// Where this node listens; the OAuth callbacks default to it when no public URL is set.
     pub bind: SocketAddr,
+    /// Where people and platforms reach this server when not at `http://<bind>` (a proxy).
+    pub public_url: Option<String>,
     /// The platform apps and where connectors reach them.
     pub connection: ConnectionSettings,
     pub auth: AuthSettings,
@@ -28,8 +30,13 @@ pub struct AuthSettings {
 }
 
 impl HttpSettings {
+    /// The base URL of this server as people and platforms reach it.
+    pub fn base_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
+
     /// Settings for a node listening on `bind` with default sign-in rules.
     pub fn new(bind: SocketAddr, connection: ConnectionSettings) -> Self {
-        Self { bind, connection, auth: AuthSettings::default() }
+        Self { bind, public_url: None, connection, auth: AuthSettings::default() }
     }
 }

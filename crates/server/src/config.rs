@@ -32,6 +32,10 @@ pub struct Config {
     pub database_url: String,
     /// The address `trellis serve` listens on.
     pub bind: SocketAddr,
+    /// `public_url`: where people and platforms reach this server (`https://inbox.example.com`)
+    /// when it is not `http://<bind>`, as behind a proxy. Browser changes must come from it, the
+    /// session cookie is `Secure` when it is https, and the OAuth callbacks default to it.
+    pub public_url: Option<String>,
     /// A tracing env-filter directive (`info`, `trellis=debug,tower_http=info`, …).
     pub log: String,
     pub log_format: LogFormat,
@@ -48,7 +52,12 @@ pub struct Config {
 impl Config {
     /// What the HTTP layer (`trellis-http`) needs of this configuration.
     pub fn http_settings(&self) -> trellis_http::HttpSettings {
-        trellis_http::HttpSettings::new(self.bind, self.connection_settings())
+        let mut settings = trellis_http::HttpSettings::new(self.bind, self.connection_settings());
+        settings.public_url = self.public_url.clone();
+        settings.auth.public_origin = self.public_url.clone();
+        settings.auth.secure_cookies =
+            self.public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
+        settings
     }
 
     /// What the connection runtime (`trellis-sync`) needs of this configuration.
@@ -162,6 +171,7 @@ struct FileSettings {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     bind: Option<String>,
+    public_url: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
     sync: Option<SyncFile>,
@@ -179,6 +189,7 @@ struct Layer {
     data_dir: Sourced,
     database_url: Sourced,
     bind: Sourced,
+    public_url: Sourced,
     log: Sourced,
     log_format: Sourced,
     sync_enabled: Sourced,
@@ -212,6 +223,7 @@ impl Layer {
             data_dir: tag(settings.data_dir.map(|dir| dir.to_string_lossy().into_owned())),
             database_url: tag(settings.database_url),
             bind: tag(settings.bind),
+            public_url: tag(settings.public_url),
             log: tag(settings.log),
             log_format: tag(settings.log_format),
         })
@@ -226,6 +238,7 @@ impl Layer {
             data_dir: var("TRELLIS_DATA_DIR"),
             database_url: var("TRELLIS_DATABASE_URL"),
             bind: var("TRELLIS_BIND"),
+            public_url: var("TRELLIS_PUBLIC_URL"),
             log: var("TRELLIS_LOG"),
             log_format: var("TRELLIS_LOG_FORMAT"),
             sync_enabled: var("TRELLIS_SYNC_ENABLED"),
@@ -259,6 +272,7 @@ impl Layer {
             data_dir: upper.data_dir.or(self.data_dir),
             database_url: upper.database_url.or(self.database_url),
             bind: upper.bind.or(self.bind),
+            public_url: upper.public_url.or(self.public_url),
             log: upper.log.or(self.log),
             log_format: upper.log_format.or(self.log_format),
             sync_enabled: upper.sync_enabled.or(self.sync_enabled),
@@ -294,6 +308,8 @@ impl Layer {
             origin,
             reason: format!("{err}, expected an address like 127.0.0.1:8080"),
         })?;
+
+        let public_url = self.public_url.map(check_public_url).transpose()?;
 
         let (log, origin) = or_default(self.log, DEFAULT_LOG);
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&log) {
@@ -332,6 +348,7 @@ impl Layer {
             data_dir,
             database_url,
             bind,
+            public_url,
             log,
             log_format,
             sync,
@@ -408,6 +425,32 @@ fn boolean(setting: &'static str, (value, origin): (String, Origin)) -> Result<b
             Err(ConfigError::Invalid { setting, value, origin, reason })
         }
     }
+}
+
+/// An http(s) origin: scheme, host and optional port, no path, query or user info. Returned
+/// without a trailing slash.
+fn check_public_url((value, origin): (String, Origin)) -> Result<String, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        setting: "public_url",
+        value: value.clone(),
+        origin: origin.clone(),
+        reason: reason.to_owned(),
+    };
+    let url = url::Url::parse(value.trim())
+        .map_err(|_| invalid("expected a URL like https://inbox.example.com"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(invalid("expected an http:// or https:// URL"));
+    }
+    if url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+    {
+        return Err(invalid(
+            "expected only a scheme, a host and a port: trellis is served at the root",
+        ));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn check_database_url(url: &str, origin: &Origin) -> Result<(), ConfigError> {

@@ -196,3 +196,40 @@ mod sync_section {
         assert!(load("[sync]\nallow_private_addresses = \"yes\"\n", &[]).is_err(), "a bool");
     }
 }
+
+#[cfg(test)]
+mod public_url {
+    use crate::config::{Config, Overrides};
+    use std::collections::HashMap;
+
+    fn load(value: &str) -> Result<Config, crate::config::ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let env: HashMap<String, String> =
+            [("TRELLIS_PUBLIC_URL".to_owned(), value.to_owned())].into_iter().collect();
+        let overrides = Overrides { data_dir: Some(dir.path().to_owned()), ..Default::default() };
+        Config::load(&env, &overrides)
+    }
+
+    #[test]
+    fn an_https_public_url_makes_cookies_secure_and_names_the_origin() {
+        let config = load("https://inbox.example.com/").unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://inbox.example.com"));
+        let http = config.http_settings();
+        assert!(http.auth.secure_cookies);
+        assert_eq!(http.auth.public_origin.as_deref(), Some("https://inbox.example.com"));
+        assert_eq!(http.base_url(), "https://inbox.example.com");
+        let plain = load("http://10.0.0.5:8080").unwrap().http_settings();
+        assert!(!plain.auth.secure_cookies);
+    }
+
+    #[test]
+    fn a_public_url_with_a_path_or_another_scheme_is_refused_by_name() {
+        for bad in ["https://inbox.example.com/trellis", "ftp://inbox.example.com", "inbox"] {
+            let error = load(bad).unwrap_err().to_string();
+            assert!(
+                error.contains("public_url") && error.contains("TRELLIS_PUBLIC_URL"),
+                "{error}"
+            );
+        }
+    }
+}

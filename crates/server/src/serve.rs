@@ -52,7 +52,8 @@ pub async fn serve_until(
         "trellis is serving"
     );
     on_listening(local_addr);
-    announce_setup_link(store.as_ref(), local_addr).await;
+    let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
+    announce_setup_link(store.as_ref(), &base_url).await;
 
     // Rules, SLA clocks and the triage jobs follow the change feed beside the indexer.
     let triage =
@@ -129,10 +130,10 @@ pub async fn serve_until(
 }
 
 /// While no admin exists, logs a one-time link that creates the first one.
-async fn announce_setup_link(store: &dyn trellis_core::Store, addr: std::net::SocketAddr) {
+async fn announce_setup_link(store: &dyn trellis_core::Store, base_url: &str) {
     match trellis_app::identity::setup::issue(store).await {
         Ok(Some(secret)) => tracing::warn!(
-            setup_url = %format!("http://{addr}/setup?token={secret}"),
+            setup_url = %format!("{base_url}/setup?token={secret}"),
             "no admin exists yet: open the setup link (it works once, for 24 hours) or run `trellis user add --role admin --password-stdin`"
         ),
         Ok(None) => {}

@@ -82,6 +82,7 @@ async fn harness(broken_index: bool) -> Harness {
         data_dir: dir.path().to_owned(),
         database_url: url,
         bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
         log: "info".into(),
         log_format: LogFormat::Text,
         sync: Default::default(),

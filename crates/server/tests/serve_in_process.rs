@@ -40,6 +40,7 @@ async fn a_message_ingested_while_serving_becomes_searchable_and_cancel_stops_ev
         data_dir: dir.path().to_owned(),
         database_url: trellis_store::testing::temp_sqlite_url(dir.path()),
         bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
         log: "info".into(),
         log_format: LogFormat::Text,
         sync: Default::default(),

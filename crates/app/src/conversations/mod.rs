@@ -10,6 +10,6 @@ pub mod replies;
 
 pub use commands::{bulk_update, patch, take, BulkOutcome, ConversationChange};
 pub use detail::{conversation_detail, ConversationDetail};
-pub use notes::{add_note, Note};
 pub use list::{list_conversations, AssigneeParam, ConversationList, ConversationQuery, View};
+pub use notes::{add_note, Note};
 pub use replies::{reply, OtherReply, ReplyError, ReplyOptions};

@@ -332,7 +332,7 @@ async fn checked_forum_url(state: &AppState, given: &str) -> Result<String, AppE
 /// a registered app needs the public URL configured).
 fn redirect_uri(state: &AppState, configured: Option<&str>, platform: &str) -> String {
     configured.map_or_else(
-        || format!("http://{}/api/v1/connect/{platform}/callback", state.config.bind),
+        || format!("{}/api/v1/connect/{platform}/callback", state.config.base_url()),
         str::to_owned,
     )
 }

@@ -49,6 +49,7 @@ pub fn config(dir: &std::path::Path, x_sim: &x::Simulator, fb_sim: &facebook::Si
         data_dir: dir.to_owned(),
         database_url: trellis_store::testing::temp_sqlite_url(dir),
         bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
         log: "info".into(),
         log_format: LogFormat::Text,
         sync: SyncConfig { allow_private_addresses: true, ..Default::default() },
