@@ -59,11 +59,7 @@ pub async fn set_role(
     role: Role,
 ) -> ServiceResult<User> {
     principal.require(Permission::ManageUsers)?;
-    let before = store.get_user(id).await?;
-    let after = store.set_user_role(id, role).await?;
-    audit::record(store, principal, "user.role_changed", "user", id, Some(&before), Some(&after))
-        .await?;
-    Ok(after)
+    audited(store, principal, id, "user.role_changed", store.set_user_role(id, role)).await
 }
 
 pub async fn set_name(
@@ -75,11 +71,7 @@ pub async fn set_name(
     if !principal.is(id) {
         principal.require(Permission::ManageUsers)?;
     }
-    let before = store.get_user(id).await?;
-    let after = store.set_user_name(id, name).await?;
-    audit::record(store, principal, "user.renamed", "user", id, Some(&before), Some(&after))
-        .await?;
-    Ok(after)
+    audited(store, principal, id, "user.renamed", store.set_user_name(id, name)).await
 }
 
 /// Deactivates a user: their sessions end and their tokens are revoked at once.
@@ -89,11 +81,7 @@ pub async fn deactivate(
     id: UserId,
 ) -> ServiceResult<User> {
     principal.require(Permission::ManageUsers)?;
-    let before = store.get_user(id).await?;
-    let after = store.deactivate_user(id, Utc::now()).await?;
-    audit::record(store, principal, "user.deactivated", "user", id, Some(&before), Some(&after))
-        .await?;
-    Ok(after)
+    audited(store, principal, id, "user.deactivated", store.deactivate_user(id, Utc::now())).await
 }
 
 pub async fn reactivate(
@@ -102,10 +90,21 @@ pub async fn reactivate(
     id: UserId,
 ) -> ServiceResult<User> {
     principal.require(Permission::ManageUsers)?;
+    audited(store, principal, id, "user.reactivated", store.reactivate_user(id)).await
+}
+
+/// Applies `change` to user `id` and records `action` with the user before and after. The user
+/// is read before `change` is awaited: a future does nothing until then.
+async fn audited(
+    store: &dyn Store,
+    principal: &Principal,
+    id: UserId,
+    action: &str,
+    change: impl std::future::Future<Output = trellis_core::StoreResult<User>>,
+) -> ServiceResult<User> {
     let before = store.get_user(id).await?;
-    let after = store.reactivate_user(id).await?;
-    audit::record(store, principal, "user.reactivated", "user", id, Some(&before), Some(&after))
-        .await?;
+    let after = change.await?;
+    audit::record(store, principal, action, "user", id, Some(&before), Some(&after)).await?;
     Ok(after)
 }
 
