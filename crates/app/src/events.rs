@@ -18,8 +18,8 @@ use crate::access::{Permission, Principal};
 use crate::error::ServiceResult;
 use serde::{Deserialize, Serialize};
 use trellis_core::{
-    Change, ChangeKind, ContactId, ConversationId, MessageId, NotificationId, OutboxId, Seq, Store,
-    StoreError, UserId,
+    Change, ChangeKind, ContactId, ConversationId, MessageId, NotificationId, OutboxId,
+    PresenceState, Seq, Store, StoreError, UserId,
 };
 
 /// One event of the live stream, derived from one change of the feed. Serialized with a `type`
@@ -57,6 +57,14 @@ pub enum LiveEvent {
         conversation_id: Option<ConversationId>,
         user_id: Option<UserId>,
         kind: Option<String>,
+    },
+    /// Someone started or stopped viewing a conversation or typing in it. `state` is filled in by
+    /// [`resolve`]: what they are doing now, or `None` when they left.
+    PresenceUpdated {
+        seq: Seq,
+        conversation_id: ConversationId,
+        user_id: UserId,
+        state: Option<PresenceState>,
     },
     /// Something the inbox does not show changed: an account, brand, user, team, rule, SLA
     /// policy or calendar. `id` is that entity's.
@@ -113,6 +121,12 @@ impl LiveEvent {
                 user_id: None,
                 kind: None,
             },
+            ChangeKind::PresenceUpdated => LiveEvent::PresenceUpdated {
+                seq,
+                conversation_id: ConversationId(conversation_id.map_or(0, |c| c.0)),
+                user_id: UserId(id),
+                state: None,
+            },
             ChangeKind::AccountUpdated => admin(AdminEntity::Account),
             ChangeKind::BrandUpdated => admin(AdminEntity::Brand),
             ChangeKind::UserUpdated => admin(AdminEntity::User),
@@ -135,6 +149,7 @@ impl LiveEvent {
             | LiveEvent::SlaUpdated { seq, .. }
             | LiveEvent::AgentUpdated { seq, .. }
             | LiveEvent::NotificationCreated { seq, .. }
+            | LiveEvent::PresenceUpdated { seq, .. }
             | LiveEvent::AdminUpdated { seq, .. } => Some(*seq),
         }
     }
@@ -151,6 +166,7 @@ impl LiveEvent {
             LiveEvent::SlaUpdated { .. } => "sla_updated",
             LiveEvent::AgentUpdated { .. } => "agent_updated",
             LiveEvent::NotificationCreated { .. } => "notification_created",
+            LiveEvent::PresenceUpdated { .. } => "presence_updated",
             LiveEvent::AdminUpdated { .. } => "admin_updated",
         }
     }
@@ -172,6 +188,7 @@ pub fn visible_to(principal: &Principal, event: &LiveEvent) -> bool {
         | LiveEvent::DeliveryUpdated { .. }
         | LiveEvent::SlaUpdated { .. }
         | LiveEvent::AgentUpdated { .. }
+        | LiveEvent::PresenceUpdated { .. }
         | LiveEvent::AdminUpdated { .. } => principal.may(Permission::ReadInbox),
     }
 }
@@ -180,6 +197,11 @@ pub fn visible_to(principal: &Principal, event: &LiveEvent) -> bool {
 /// notification's recipient and kind. Other events are returned as they are, without a store
 /// read. A notification that no longer exists stays unresolved, so nobody is sent it.
 pub async fn resolve(store: &dyn Store, event: LiveEvent) -> ServiceResult<LiveEvent> {
+    if let LiveEvent::PresenceUpdated { seq, conversation_id, user_id, state: None } = event {
+        let now = chrono::Utc::now();
+        let state = store.presence_of(conversation_id, user_id, now).await?.map(|p| p.state);
+        return Ok(LiveEvent::PresenceUpdated { seq, conversation_id, user_id, state });
+    }
     let LiveEvent::NotificationCreated {
         seq, notification_id, conversation_id, user_id: None, ..
     } = event

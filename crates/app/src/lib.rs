@@ -12,6 +12,7 @@ pub mod events;
 pub mod identity;
 pub mod notifications;
 pub mod outbox;
+pub mod presence;
 pub mod teams;
 
 pub use access::{Permission, Principal};

@@ -34,6 +34,9 @@ crate::enums::string_enum_pub!(
         AgentUpdated = "agent_updated",
         /// A notification was created for a user.
         NotificationCreated = "notification_created",
+        /// Someone started or stopped viewing a conversation or typing a reply in it (entity: the
+        /// user; conversation: the conversation). Renewals that change nothing are not recorded.
+        PresenceUpdated = "presence_updated",
     }
 );
 

@@ -57,7 +57,7 @@ pub use validated::{Handle, PlatformId, TagName, ValidationError};
 pub use workflow::{
     Actor, AgentState, AssignmentMode, Availability, CalendarId, CalendarInput, CalendarRecord,
     CannedReply, CannedReplyId, CannedReplyInput, ConversationSla, NewNotification,
-    NewTimelineEvent, Notification, NotificationId, RuleInput, RuleRecord, RuleRecordId,
-    SlaClockRecord, SlaPolicyId, SlaPolicyInput, SlaPolicyRecord, TeamSettings, TimelineEvent,
-    WorkflowStore,
+    NewTimelineEvent, Notification, NotificationId, PresenceEntry, PresenceState, RuleInput,
+    RuleRecord, RuleRecordId, SlaClockRecord, SlaPolicyId, SlaPolicyInput, SlaPolicyRecord,
+    TeamSettings, TimelineEvent, WorkflowStore,
 };

@@ -215,6 +215,24 @@ string_enum_pub!(
     }
 );
 
+string_enum_pub!(
+    /// What someone is doing on a conversation, for the others working it.
+    PresenceState, "presence state" {
+        Viewing = "viewing",
+        /// Writing a reply or a note.
+        Typing = "typing",
+    }
+);
+
+/// Someone on a conversation until `expires_at`, unless they renew it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceEntry {
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub state: PresenceState,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// An agent's availability and capacity, with their open conversation count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentState {
@@ -415,6 +433,32 @@ pub trait WorkflowStore: Send + Sync {
     async fn mark_notification_read(&self, id: NotificationId) -> StoreResult<()>;
     /// One notification, whoever it is for.
     async fn get_notification(&self, id: NotificationId) -> StoreResult<Notification>;
+
+    // --- presence on conversations ---------------------------------------------------------
+
+    /// Records that `user` is on `conversation` in `state` until `expires_at`. A new presence or
+    /// a new state appends `presence_updated` and answers `true`; a renewal of the same state
+    /// only moves the expiry and answers `false`.
+    async fn set_presence(&self, entry: PresenceEntry) -> StoreResult<bool>;
+    /// Ends `user`'s presence on `conversation`, appending `presence_updated` when there was one.
+    async fn clear_presence(&self, conversation: ConversationId, user: UserId)
+        -> StoreResult<bool>;
+    /// Ends every presence expired at `now`, each with its `presence_updated`, in one
+    /// transaction: of several nodes sweeping at once, each presence ends once. How many.
+    async fn expire_presence(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Who is on `conversation` at `now`.
+    async fn presence(
+        &self,
+        conversation: ConversationId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<PresenceEntry>>;
+    /// `user`'s presence on `conversation`, if it holds at `now`.
+    async fn presence_of(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<PresenceEntry>>;
 
     // --- change-feed followers -----------------------------------------------------------
 

@@ -349,3 +349,54 @@ async fn on_postgresql_a_write_on_one_node_reaches_the_clients_of_another_at_onc
     drop((on_a, on_b, node_a, node_b));
     database.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn presence_reaches_the_others_as_events_and_ends_when_left_or_expired() {
+    let (_dir, store) = sqlite().await;
+    let (ava, ava_token) = person(store.as_ref(), "ava", Role::Agent).await;
+    let (_, ben_token) = person(store.as_ref(), "ben", Role::Agent).await;
+    let conversation = mention(store.as_ref()).await;
+    let node = node(store.clone(), HubSettings::default(), None, None).await;
+    let mut ben = Client::connect(&node, &ben_token, None).await;
+    ben.ready().await;
+
+    let http = reqwest::Client::new();
+    let uri = format!("http://{}/api/v1/conversations/{}/presence", node.addr, conversation.0);
+    let typing = serde_json::json!({"state": "typing"});
+    let answer = http.put(&uri).bearer_auth(&ava_token).json(&typing).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let on: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(on["on"][0]["user_id"], ava.id.0);
+    assert_eq!(on["on"][0]["state"], "typing");
+    let seen = ben.until_id(store.latest_seq().await.unwrap()).await;
+    let event = seen.iter().find(|e| e.event == "presence_updated").unwrap();
+    assert_eq!(
+        (event.data["user_id"].as_i64(), event.data["state"].as_str()),
+        (Some(ava.id.0), Some("typing"))
+    );
+
+    // A renewal is no news; leaving is.
+    let before = store.latest_seq().await.unwrap();
+    http.put(&uri).bearer_auth(&ava_token).json(&typing).send().await.unwrap();
+    assert_eq!(store.latest_seq().await.unwrap(), before, "a renewal appends nothing");
+    let left = http.delete(&uri).bearer_auth(&ava_token).send().await.unwrap();
+    assert_eq!(left.status(), 204);
+    let seen = ben.until_id(store.latest_seq().await.unwrap()).await;
+    let event = seen.iter().find(|e| e.event == "presence_updated").unwrap();
+    assert!(event.data["state"].is_null(), "{}", event.data);
+    let listed: serde_json::Value =
+        http.get(&uri).bearer_auth(&ben_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["on"], serde_json::json!([]));
+
+    // A presence not renewed ends at the sweep, as news.
+    let stale = trellis_core::PresenceEntry {
+        conversation_id: conversation,
+        user_id: ava.id,
+        state: trellis_core::PresenceState::Viewing,
+        expires_at: chrono::Utc::now() - chrono::Duration::seconds(1),
+    };
+    store.set_presence(stale).await.unwrap();
+    assert_eq!(store.expire_presence(chrono::Utc::now()).await.unwrap(), 1);
+    let seen = ben.until_id(store.latest_seq().await.unwrap()).await;
+    assert!(seen.iter().any(|e| e.event == "presence_updated" && e.data["state"].is_null()));
+}

@@ -83,6 +83,7 @@ impl Indexer {
                     // document.
                     ChangeKind::ConversationCreated
                     | ChangeKind::ContactUpdated
+                    | ChangeKind::PresenceUpdated
                     | ChangeKind::AccountUpdated
                     | ChangeKind::BrandUpdated
                     | ChangeKind::UserUpdated

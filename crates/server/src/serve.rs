@@ -92,6 +92,10 @@ pub async fn serve_until(
         sweep_sign_ins(store.clone(), shutdown.child_token())
             .instrument(tracing::info_span!("task", task = "sign-in-sweeper")),
     );
+    let presence = tokio::spawn(
+        sweep_presence(store.clone(), shutdown.child_token())
+            .instrument(tracing::info_span!("task", task = "presence-sweeper")),
+    );
     let follower = tokio::spawn(
         run_indexer(search, progress, shutdown.child_token())
             .instrument(tracing::info_span!("task", task = "search-indexer")),
@@ -113,6 +117,10 @@ pub async fn serve_until(
     match sweeper.await {
         Ok(()) => tracing::info!(task = "sign-in-sweeper", "stopped"),
         Err(err) => tracing::error!(task = "sign-in-sweeper", error = %err, "task failed"),
+    }
+    match presence.await {
+        Ok(()) => tracing::info!(task = "presence-sweeper", "stopped"),
+        Err(err) => tracing::error!(task = "presence-sweeper", error = %err, "task failed"),
     }
     match live_events.await {
         Ok(()) => tracing::info!(task = "live-events", "stopped"),
@@ -161,6 +169,30 @@ async fn sweep_sign_ins(store: Arc<dyn trellis_core::Store>, shutdown: Cancellat
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+    }
+}
+
+/// How often presences not renewed in time are ended.
+const PRESENCE_SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Ends presences whose browser stopped renewing them (a closed tab, a lost connection), so the
+/// others stop seeing a viewer who left. Every node sweeps; the store ends each presence once.
+async fn sweep_presence(store: Arc<dyn trellis_core::Store>, shutdown: CancellationToken) {
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(PRESENCE_SWEEP_EVERY) => {}
+        }
+        match store.expire_presence(chrono::Utc::now()).await {
+            Ok(_) => failing = false,
+            // Logged once per outage, not every five seconds.
+            Err(error) if !failing => {
+                tracing::warn!(%error, "cannot end expired presences");
+                failing = true;
+            }
+            Err(_) => {}
         }
     }
 }

@@ -11,6 +11,8 @@
 //!   when someone holds it).
 //! - `POST /api/v1/conversations/bulk` `{ids, change}`: one change to many; each says how it went.
 //! - `POST /api/v1/conversations/{id}/notes` `{text}`: a private note; `@name` notifies.
+//! - `GET|PUT|DELETE /api/v1/conversations/{id}/presence`: who is viewing or typing; the caller
+//!   says so (renewing within 30 s) or leaves.
 
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -23,7 +25,8 @@ use trellis_app::conversations::{
     self, BulkOutcome, ConversationChange, ConversationDetail, ConversationList, ConversationQuery,
     Note,
 };
-use trellis_core::{Conversation, ConversationId};
+use trellis_app::presence;
+use trellis_core::{Conversation, ConversationId, PresenceEntry, PresenceState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show, update))
         .routes(routes!(take))
         .routes(routes!(add_note))
+        .routes(routes!(presence, mark_presence, leave))
 }
 
 #[utoipa::path(
@@ -144,6 +148,87 @@ async fn add_note(
     let id = ConversationId(id);
     let note = conversations::add_note(store, auth.principal(), id, &request.text).await?;
     Ok((StatusCode::CREATED, AppJson(note)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PresenceRequest {
+    /// viewing or typing
+    #[schema(value_type = String)]
+    state: PresenceState,
+}
+
+#[derive(Serialize)]
+struct PresenceAnswer {
+    /// Who is on the conversation now, the caller included.
+    on: Vec<PresenceEntry>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}/presence",
+    tag = "conversations",
+    summary = "Who is viewing the conversation or typing in it",
+    params(("id" = i64, Path, description = "the conversation")),
+    responses(
+        (status = 200, description = "who is on it"),
+        (status = 404, description = "no such conversation"),
+        (status = 401, description = "not signed in")
+    ),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
+async fn presence(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+) -> Result<AppJson<PresenceAnswer>, AppError> {
+    let on = presence::on(state.store.as_ref(), auth.principal(), ConversationId(id)).await?;
+    Ok(AppJson(PresenceAnswer { on }))
+}
+
+#[utoipa::path(
+    put,
+    path = "/conversations/{id}/presence",
+    tag = "conversations",
+    summary = "Say the caller is viewing the conversation or typing in it; renew within 30 s",
+    params(("id" = i64, Path, description = "the conversation")),
+    request_body = PresenceRequest,
+    responses(
+        (status = 200, description = "who is on it now"),
+        (status = 404, description = "no such conversation"),
+        (status = 401, description = "not signed in")
+    ),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
+async fn mark_presence(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(request): AppJson<PresenceRequest>,
+) -> Result<AppJson<PresenceAnswer>, AppError> {
+    let store = state.store.as_ref();
+    let on = presence::mark(store, auth.principal(), ConversationId(id), request.state).await?;
+    state.events.ring();
+    Ok(AppJson(PresenceAnswer { on }))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/conversations/{id}/presence",
+    tag = "conversations",
+    summary = "The caller left the conversation",
+    params(("id" = i64, Path, description = "the conversation")),
+    responses((status = 204, description = "gone"), (status = 401, description = "not signed in")),
+    security(("token" = ["agent"]), ("session" = ["agent"]))
+)]
+async fn leave(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+) -> Result<StatusCode, AppError> {
+    presence::leave(state.store.as_ref(), auth.principal(), ConversationId(id)).await?;
+    state.events.ring();
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -22,6 +22,7 @@ pub(crate) mod listing;
 pub(crate) mod notifications;
 pub(crate) mod outbox;
 pub(crate) mod policies;
+pub(crate) mod presence;
 pub(crate) mod reads;
 pub(crate) mod replies;
 pub(crate) mod rules;
@@ -53,6 +54,7 @@ macro_rules! backend_ops {
         $crate::ops::leases::leases_ops!();
         $crate::ops::replies::replies_ops!();
         $crate::ops::notifications::notifications_ops!();
+        $crate::ops::presence::presence_ops!();
         $crate::ops::access::access_ops!();
     };
 }

@@ -262,6 +262,42 @@ macro_rules! workflow_ops {
                 self.get_notification_impl(id).await
             }
 
+            async fn set_presence(&self, entry: trellis_core::PresenceEntry) -> StoreResult<bool> {
+                self.set_presence_impl(entry).await
+            }
+
+            async fn clear_presence(
+                &self,
+                conversation: ConversationId,
+                user: UserId,
+            ) -> StoreResult<bool> {
+                self.clear_presence_impl(conversation, user).await
+            }
+
+            async fn expire_presence(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> StoreResult<u64> {
+                self.expire_presence_impl(now).await
+            }
+
+            async fn presence(
+                &self,
+                conversation: ConversationId,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> StoreResult<Vec<trellis_core::PresenceEntry>> {
+                self.presence_impl(conversation, now).await
+            }
+
+            async fn presence_of(
+                &self,
+                conversation: ConversationId,
+                user: UserId,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> StoreResult<Option<trellis_core::PresenceEntry>> {
+                self.presence_of_impl(conversation, user, now).await
+            }
+
             async fn mark_notification_read(&self, id: NotificationId) -> StoreResult<()> {
                 self.mark_notification_read_impl(id).await
             }

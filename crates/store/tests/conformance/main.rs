@@ -50,6 +50,7 @@ mod workflow_fixtures;
 mod workflow_inbox;
 mod workflow_leases;
 mod workflow_policy_delete;
+mod workflow_presence;
 mod workflow_rules;
 mod workflow_sla;
 mod workflow_timeline;

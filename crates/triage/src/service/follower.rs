@@ -86,6 +86,7 @@ impl TriageService {
                 ChangeKind::MessageUpdated
                 | ChangeKind::ConversationCreated
                 | ChangeKind::ContactUpdated
+                | ChangeKind::PresenceUpdated
                 | ChangeKind::AccountUpdated
                 | ChangeKind::BrandUpdated
                 | ChangeKind::UserUpdated

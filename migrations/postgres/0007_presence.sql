@@ -1,0 +1,10 @@
+-- Who is viewing a conversation or typing a reply in it, shared by every node: a row per person
+-- and conversation, renewed by their browser and swept once expired. Times are UTC microseconds.
+create table presence (
+    conversation_id bigint not null references conversations (id),
+    user_id bigint not null references users (id),
+    state text not null,
+    expires_at bigint not null,
+    primary key (conversation_id, user_id)
+);
+create index presence_expiry on presence (expires_at);
