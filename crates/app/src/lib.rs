@@ -6,6 +6,7 @@
 //! holds a rule or a read-model of its own.
 
 pub mod access;
+pub mod canned;
 pub mod conversations;
 pub mod error;
 pub mod events;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod canned;
 mod connect;
 mod conversations;
 mod events;
@@ -59,6 +60,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(notifications::router())
         .merge(teams::router())
+        .merge(canned::router())
         .merge(auth::routes::router());
     OpenApiRouter::new().nest("/api/v1", api)
 }

@@ -1,5 +1,5 @@
 //! `trellis canned` and `trellis canned add|update|delete`: the canned replies agents insert by
-//! shortcut and rules send.
+//! shortcut and rules send, through the same service as the API (audited as `cli`).
 
 use super::print_json;
 use crate::commands::render::cell;
@@ -7,7 +7,9 @@ use crate::config::Config;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::sync::Arc;
-use trellis_core::{CannedReply, CannedReplyId, CannedReplyInput, Store};
+use trellis_app::canned::{self, CannedChange};
+use trellis_app::Principal;
+use trellis_core::{CannedReplyId, CannedReplyInput, Store};
 
 #[derive(Debug, Args)]
 pub struct CannedArgs {
@@ -52,29 +54,26 @@ pub enum CannedCommand {
 pub async fn run(config: &Config, args: CannedArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
     let Some(command) = args.command else { return list(&store, args.json).await };
+    let (store, operator) = (store.as_ref(), Principal::operator());
     match command {
         CannedCommand::Add { shortcut, title, body } => {
-            let input = CannedReplyInput { shortcut: checked(shortcut)?, title, body };
-            let reply =
-                store.create_canned_reply(input).await.context("cannot add the canned reply")?;
+            let input = CannedReplyInput { shortcut, title, body };
+            let reply = canned::create(store, &operator, input)
+                .await
+                .context("cannot add the canned reply")?;
             say!("canned reply {} added: {}", reply.id, reply.shortcut);
         }
         CannedCommand::Update { id, shortcut, title, body } => {
-            let current = find(&store, id).await?;
-            let input = CannedReplyInput {
-                shortcut: checked(shortcut.unwrap_or(current.shortcut))?,
-                title: title.unwrap_or(current.title),
-                body: body.unwrap_or(current.body),
-            };
-            let reply = store
-                .update_canned_reply(current.id, input)
+            let change = CannedChange { shortcut, title, body };
+            let reply = canned::update(store, &operator, CannedReplyId(id), change)
                 .await
                 .context("cannot update the canned reply")?;
             say!("canned reply {} updated: {}", reply.id, reply.shortcut);
         }
         CannedCommand::Delete { id } => {
-            let reply = find(&store, id).await?;
-            store.delete_canned_reply(reply.id).await?;
+            let reply = canned::delete(store, &operator, CannedReplyId(id))
+                .await
+                .context("cannot delete the canned reply")?;
             say!("canned reply {} deleted: {}", reply.id, reply.shortcut);
         }
     }
@@ -101,38 +100,4 @@ async fn list(store: &Arc<dyn Store>, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// A shortcut is one word an agent types, starting with `/`.
-fn checked(shortcut: String) -> anyhow::Result<String> {
-    let word = shortcut.trim();
-    if word.len() < 2 || !word.starts_with('/') || word.contains(char::is_whitespace) {
-        anyhow::bail!(
-            "invalid shortcut {shortcut:?}: expected one word starting with /, e.g. /refund"
-        );
-    }
-    Ok(word.to_owned())
-}
-
-async fn find(store: &Arc<dyn Store>, id: i64) -> anyhow::Result<CannedReply> {
-    store
-        .list_canned_replies()
-        .await?
-        .into_iter()
-        .find(|reply| reply.id == CannedReplyId(id))
-        .with_context(|| format!("no canned reply {id} (see `trellis canned`)"))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_shortcut_is_one_word_starting_with_a_slash() {
-        assert_eq!(checked(" /refund ".into()).unwrap(), "/refund");
-        for bad in ["refund", "/", "/two words", ""] {
-            assert!(checked(bad.into()).is_err(), "{bad}");
-        }
-    }
 }
