@@ -14,6 +14,7 @@ pub mod identity;
 pub mod notifications;
 pub mod outbox;
 pub mod presence;
+pub mod rules;
 pub mod teams;
 
 pub use access::{Permission, Principal};

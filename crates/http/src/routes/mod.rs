@@ -12,6 +12,7 @@ mod health;
 mod notifications;
 pub mod openapi;
 pub mod outbox;
+mod rules;
 mod search;
 mod setup;
 mod teams;
@@ -61,6 +62,7 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(notifications::router())
         .merge(teams::router())
         .merge(canned::router())
+        .merge(rules::router())
         .merge(auth::routes::router());
     OpenApiRouter::new().nest("/api/v1", api)
 }

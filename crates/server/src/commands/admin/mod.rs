@@ -29,8 +29,6 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use trellis_core::{Store, Team, TeamId, User, UserId};
-use trellis_triage::rules::Calendars;
-use trellis_triage::stored::calendar_from_record;
 
 /// Prints `value` as pretty JSON on stdout, for `--json`.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
@@ -66,19 +64,4 @@ pub async fn find_team(store: &Arc<dyn Store>, key: &str) -> anyhow::Result<Team
         .into_iter()
         .find(|team| Some(team.id) == id || team.name == key)
         .with_context(|| format!("no team with id or name {key:?} (see `trellis teams`)"))
-}
-
-/// The stored calendars by name, as business-hours conditions of rules name them. A calendar that
-/// does not read is left out, as the triage service leaves it out.
-pub async fn calendars_by_name(store: &Arc<dyn Store>) -> anyhow::Result<Calendars> {
-    let mut calendars = Calendars::new();
-    for record in store.list_calendars().await? {
-        match calendar_from_record(&record) {
-            Ok(calendar) => {
-                calendars.insert(record.name.clone(), calendar);
-            }
-            Err(error) => tracing::warn!(calendar_id = %record.id, %error, "skipping calendar"),
-        }
-    }
-    Ok(calendars)
 }

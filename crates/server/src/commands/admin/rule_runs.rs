@@ -3,7 +3,7 @@
 //! their facts) and changes nothing; a run applies the stored rules to one conversation now, as
 //! the service does for each new message, each change attributed to its rule on the timeline.
 
-use super::{calendars_by_name, print_json, read_definition};
+use super::{print_json, read_definition};
 use crate::commands::render::cell;
 use crate::config::Config;
 use anyhow::Context;
@@ -11,10 +11,11 @@ use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
+use trellis_app::rules;
+use trellis_app::Principal;
 use trellis_core::{ConversationId, Store};
-use trellis_triage::rules::{AppliedAction, RuleId};
+use trellis_triage::rules::AppliedAction;
 use trellis_triage::service::{RuleTarget, TriageService};
-use trellis_triage::stored::rule_draft;
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
@@ -51,15 +52,12 @@ pub async fn preview(
     store: &Arc<dyn Store>,
     args: &PreviewArgs,
 ) -> anyhow::Result<()> {
-    let text = read_definition(&args.file)?;
-    let calendars = calendars_by_name(store).await?;
-    let draft = rule_draft(RuleId(0), "draft", true, &text, &calendars)?;
-
+    let definition = read_definition(&args.file)?;
     // Candidates come from the index, brought up to date when this process may write it.
     let index = crate::startup::open_search_for_reading(config, store).await?;
-    let service = TriageService::new(store.clone());
-    service.reload().await?;
-    let report = service.preview(index, draft.parsed, args.days, args.limit as usize).await?;
+    let operator = Principal::operator();
+    let samples = args.limit as usize;
+    let report = rules::preview(store, &operator, index, &definition, args.days, samples).await?;
     if args.json {
         return print_json(&report);
     }

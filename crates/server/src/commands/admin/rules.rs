@@ -4,16 +4,18 @@
 //! it before anything is written. `preview` and `run` live in [`super::rule_runs`].
 
 use super::rule_runs::{PreviewArgs, RunArgs};
-use super::{calendars_by_name, print_json, read_definition};
+use super::{print_json, read_definition};
 use crate::commands::render::cell;
 use crate::config::Config;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
-use trellis_core::{RuleInput, RuleRecord, RuleRecordId, Store};
-use trellis_triage::rules::{Action, Condition, RuleId};
-use trellis_triage::stored::{rule_draft, RuleDefinition};
+use trellis_app::rules;
+use trellis_app::Principal;
+use trellis_core::{RuleRecord, RuleRecordId, Store};
+use trellis_triage::rules::{Action, Condition};
+use trellis_triage::stored::RuleDefinition;
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -109,6 +111,8 @@ pub async fn list(config: &Config, args: &RulesArgs) -> anyhow::Result<()> {
 
 pub async fn run(config: &Config, args: RuleArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
+    let operator = Principal::operator();
+    let db = store.as_ref();
     match args.command {
         RuleCommand::Preview(args) => super::rule_runs::preview(config, &store, &args).await?,
         RuleCommand::Run(args) => super::rule_runs::run(&store, &args).await?,
@@ -120,81 +124,48 @@ pub async fn run(config: &Config, args: RuleArgs) -> anyhow::Result<()> {
             say!("{}", serde_json::to_string_pretty(&rule.definition)?);
         }
         RuleCommand::Add { name, file, disabled } => {
-            let text = read_definition(&file)?;
-            let draft = validate(&store, RuleId(0), &name, !disabled, &text).await?;
-            let input = RuleInput { name, enabled: !disabled, definition: draft };
-            let rule = store.create_rule(input).await.context("cannot add the rule")?;
+            let definition = read_definition(&file)?;
+            let rule = rules::create(db, &operator, &name, !disabled, &definition)
+                .await
+                .context("cannot add the rule")?;
             say!("rule {} added: \"{}\" ({})", rule.id, rule.name, enabled_word(rule.enabled));
         }
         RuleCommand::Update { id, file, name } => {
-            let rule = find_rule(&store, id).await?;
-            let name = name.unwrap_or(rule.name);
-            let text = read_definition(&file)?;
-            let definition = validate(&store, RuleId(id), &name, rule.enabled, &text).await?;
-            let input = RuleInput { name, enabled: rule.enabled, definition };
-            let rule = store.update_rule(rule.id, input).await?;
+            let definition = read_definition(&file)?;
+            let rule =
+                rules::update(db, &operator, RuleRecordId(id), name.as_deref(), Some(&definition))
+                    .await
+                    .context("cannot update the rule")?;
             say!("rule {} updated: \"{}\"", rule.id, rule.name);
         }
-        RuleCommand::Enable { id } => set_enabled(&store, id, true).await?,
-        RuleCommand::Disable { id } => set_enabled(&store, id, false).await?,
+        RuleCommand::Enable { id } | RuleCommand::Disable { id } => {
+            let enabled = matches!(args.command, RuleCommand::Enable { .. });
+            let rule = rules::set_enabled(db, &operator, RuleRecordId(id), enabled).await?;
+            say!("rule {} \"{}\" is {}", rule.id, rule.name, enabled_word(rule.enabled));
+        }
         RuleCommand::Delete { id } => {
-            let rule = find_rule(&store, id).await?;
-            store.delete_rule(rule.id).await?;
+            let rule = rules::delete(db, &operator, RuleRecordId(id)).await?;
             say!("rule {} deleted: \"{}\"", rule.id, rule.name);
         }
-        RuleCommand::Move { id, to } => move_rule(&store, id, to).await?,
+        RuleCommand::Move { id, to } => {
+            let order = rules::move_to(db, &operator, RuleRecordId(id), to).await?;
+            let at =
+                order.iter().position(|rule| rule.id == RuleRecordId(id)).map_or(0, |at| at + 1);
+            say!("rule {id} is now at position {at}");
+        }
     }
     Ok(())
 }
 
-/// The definition to store, once it reads as a rule and compiles against the stored calendars.
-async fn validate(
-    store: &Arc<dyn Store>,
-    id: RuleId,
-    name: &str,
-    enabled: bool,
-    text: &str,
-) -> anyhow::Result<serde_json::Value> {
-    let calendars = calendars_by_name(store).await?;
-    let draft = rule_draft(id, name, enabled, text, &calendars)?;
-    Ok(draft.definition)
-}
-
 pub(super) async fn find_rule(store: &Arc<dyn Store>, id: i64) -> anyhow::Result<RuleRecord> {
-    store
-        .list_rules()
-        .await?
-        .into_iter()
-        .find(|rule| rule.id == RuleRecordId(id))
+    rules::find(store.as_ref(), RuleRecordId(id))
+        .await
         .with_context(|| format!("no rule {id} (see `trellis rules`)"))
 }
 
 async fn position_of(store: &Arc<dyn Store>, id: RuleRecordId) -> anyhow::Result<usize> {
     let rules = store.list_rules().await?;
     Ok(rules.iter().position(|rule| rule.id == id).map_or(0, |at| at + 1))
-}
-
-async fn set_enabled(store: &Arc<dyn Store>, id: i64, enabled: bool) -> anyhow::Result<()> {
-    let rule = find_rule(store, id).await?;
-    let input = RuleInput { name: rule.name, enabled, definition: rule.definition };
-    let rule = store.update_rule(rule.id, input).await?;
-    say!("rule {} \"{}\" is {}", rule.id, rule.name, enabled_word(rule.enabled));
-    Ok(())
-}
-
-/// Moves the rule to `to` (1-based; past the end means last) and renumbers the rest in order.
-async fn move_rule(store: &Arc<dyn Store>, id: i64, to: u32) -> anyhow::Result<()> {
-    let mut ids: Vec<RuleRecordId> = store.list_rules().await?.iter().map(|r| r.id).collect();
-    let from = ids
-        .iter()
-        .position(|rule| *rule == RuleRecordId(id))
-        .with_context(|| format!("no rule {id} (see `trellis rules`)"))?;
-    let moved = ids.remove(from);
-    let at = (to as usize).saturating_sub(1).min(ids.len());
-    ids.insert(at, moved);
-    store.reorder_rules(&ids).await?;
-    say!("rule {id} is now at position {}", at + 1);
-    Ok(())
 }
 
 fn enabled_word(enabled: bool) -> &'static str {
