@@ -62,14 +62,6 @@ async fn supervisors_write_canned_replies_agents_read_them_and_the_audit_log_kee
         StatusCode::NOT_FOUND
     );
 
-    let admin = env.token(&env.admin).await;
-    let audit =
-        call(Method::GET, "/api/v1/audit?entity=canned_reply").bearer(&admin).send(&env.app).await;
-    let actions: Vec<&str> = audit.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = env.audit_actions("canned_reply").await;
     assert_eq!(actions, ["canned.deleted", "canned.updated", "canned.created"]);
 }

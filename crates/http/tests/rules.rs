@@ -86,14 +86,7 @@ async fn a_supervisor_adds_orders_switches_and_previews_rules_and_agents_only_re
         .send(&env.app)
         .await;
     assert_eq!(deleted.status, StatusCode::OK);
-    let admin = env.token(&env.admin).await;
-    let audit = call(Method::GET, "/api/v1/audit?entity=rule").bearer(&admin).send(&env.app).await;
-    let actions: Vec<&str> = audit.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = env.audit_actions("rule").await;
     assert_eq!(
         actions,
         [

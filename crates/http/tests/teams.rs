@@ -54,14 +54,7 @@ async fn a_supervisor_builds_a_team_and_the_audit_log_says_so() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
-    let admin = env.token(&env.admin).await;
-    let audit = call(Method::GET, "/api/v1/audit?entity=team").bearer(&admin).send(&env.app).await;
-    let actions: Vec<&str> = audit.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = env.audit_actions("team").await;
     assert_eq!(
         actions,
         ["team.member_removed", "team.settings_changed", "team.member_added", "team.created"]

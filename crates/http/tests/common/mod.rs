@@ -202,3 +202,15 @@ pub async fn mention(env: &Env) -> i64 {
     let messages = env.store.list_conversations(&Default::default()).await.unwrap();
     messages.items[0].id.0
 }
+
+impl Env {
+    /// The audit log's actions on `entity`, newest first, as an admin reads them over the API.
+    pub async fn audit_actions(&self, entity: &str) -> Vec<String> {
+        let admin = self.token(&self.admin).await;
+        let uri = format!("/api/v1/audit?entity={entity}");
+        let audit = call(Method::GET, &uri).bearer(&admin).send(&self.app).await;
+        assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+        let items = audit.body["items"].as_array().unwrap();
+        items.iter().map(|entry| entry["action"].as_str().unwrap().to_owned()).collect()
+    }
+}
