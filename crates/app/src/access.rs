@@ -10,9 +10,13 @@
 //! | manage accounts, users and roles, brands, everyone's API tokens; read the audit log | | | ✓ |
 //!
 //! Everyone manages their own API tokens, sessions, password and availability.
+//!
+//! Agents work the conversations of the brands their teams serve ([`BrandScope`]); supervisors
+//! and admins work every brand. A conversation outside an agent's brands is answered as if it did
+//! not exist, so its id says nothing either.
 
 use serde::Serialize;
-use trellis_core::{Actor, Role, User, UserId};
+use trellis_core::{Actor, BrandId, Role, Store, User, UserId};
 
 use crate::error::ServiceError;
 
@@ -99,6 +103,54 @@ pub enum Via {
     Setup,
 }
 
+/// The brands whose conversations a principal works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "brands", rename_all = "snake_case")]
+pub enum BrandScope {
+    /// Every brand: supervisors, admins, the operator, and agents of a team that serves every
+    /// brand (one that names none).
+    Every,
+    /// These brands only (sorted): an agent's, those their teams serve. Empty for an agent in no
+    /// team, who then sees no conversation at all.
+    Only(Vec<BrandId>),
+}
+
+impl BrandScope {
+    /// The brands `user` works: every brand for supervisors and admins, the brands of their
+    /// teams for agents.
+    pub async fn of(store: &dyn Store, user: &User) -> Result<Self, ServiceError> {
+        Ok(match user.role {
+            Role::Agent => match store.brands_served_by(user.id).await? {
+                None => BrandScope::Every,
+                Some(brands) => BrandScope::Only(brands),
+            },
+            Role::Supervisor | Role::Admin => BrandScope::Every,
+        })
+    }
+
+    /// Whether a conversation of `brand` is in scope.
+    pub fn serves(&self, brand: BrandId) -> bool {
+        match self {
+            BrandScope::Every => true,
+            BrandScope::Only(brands) => brands.binary_search(&brand).is_ok(),
+        }
+    }
+
+    /// The brands a list may show when the caller asked for `asked` (empty: any): `None` when
+    /// nothing can match, else the brands to filter on (empty: any).
+    pub fn narrow(&self, asked: &[BrandId]) -> Option<Vec<BrandId>> {
+        let brands = match self {
+            BrandScope::Every => asked.to_vec(),
+            BrandScope::Only(mine) if asked.is_empty() => mine.clone(),
+            BrandScope::Only(_) => asked.iter().copied().filter(|b| self.serves(*b)).collect(),
+        };
+        match self {
+            BrandScope::Only(_) if brands.is_empty() => None,
+            _ => Some(brands),
+        }
+    }
+}
+
 /// Who is acting: a signed-in user (through a session or a token) or the operator at the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Principal {
@@ -108,17 +160,49 @@ pub struct Principal {
     pub via: Via,
     /// The network address the request came from, for the audit log.
     pub address: Option<String>,
+    /// The brands this principal works. Read once when the principal is made
+    /// ([`Principal::signed_in`]); a change to the teams applies from the next request.
+    pub brands: BrandScope,
 }
 
 impl Principal {
-    /// A user signed in through `via`.
+    /// A user signed in through `via`, with the brands their role and teams give them: every
+    /// brand for supervisors and admins, the brands of their teams for agents.
+    pub async fn signed_in(store: &dyn Store, user: &User, via: Via) -> Result<Self, ServiceError> {
+        let brands = BrandScope::of(store, user).await?;
+        Ok(Self { user_id: Some(user.id), role: user.role, via, address: None, brands })
+    }
+
+    /// A user signed in through `via`, before their brands are read: an agent made this way
+    /// works no brand (fail closed). Use [`Principal::signed_in`] to act for a real user.
     pub fn user(user: &User, via: Via) -> Self {
-        Self { user_id: Some(user.id), role: user.role, via, address: None }
+        let brands = match user.role {
+            Role::Agent => BrandScope::Only(Vec::new()),
+            Role::Supervisor | Role::Admin => BrandScope::Every,
+        };
+        Self { user_id: Some(user.id), role: user.role, via, address: None, brands }
     }
 
     /// The operator at the command line.
     pub fn operator() -> Self {
-        Self { user_id: None, role: Role::Admin, via: Via::Cli, address: None }
+        Self {
+            user_id: None,
+            role: Role::Admin,
+            via: Via::Cli,
+            address: None,
+            brands: BrandScope::Every,
+        }
+    }
+
+    /// The operator at the command line acting as `user` (`--as`): recorded as that user, with
+    /// that user's role, but every brand: whoever runs the CLI reads the whole database anyway.
+    pub fn operator_as(user: &User) -> Self {
+        Self { brands: BrandScope::Every, ..Self::user(user, Via::Cli) }
+    }
+
+    /// Whether this principal works conversations of `brand`.
+    pub fn serves(&self, brand: BrandId) -> bool {
+        self.brands.serves(brand)
     }
 
     pub fn may(&self, permission: Permission) -> bool {
@@ -213,6 +297,21 @@ pub(crate) mod tests {
         let error = agent.require(Permission::ManageUsers).unwrap_err().to_string();
         assert!(error.contains("admin") && error.contains("agent"), "{error}");
         assert!(agent.require(Permission::WorkConversations).is_ok());
+    }
+
+    #[test]
+    fn agents_work_their_teams_brands_and_the_others_every_brand() {
+        let scope = BrandScope::Only(vec![BrandId(2), BrandId(5)]);
+        assert!(scope.serves(BrandId(5)) && !scope.serves(BrandId(3)));
+        assert_eq!(scope.narrow(&[]), Some(vec![BrandId(2), BrandId(5)]));
+        assert_eq!(scope.narrow(&[BrandId(3), BrandId(5)]), Some(vec![BrandId(5)]));
+        assert_eq!(scope.narrow(&[BrandId(3)]), None);
+        assert_eq!(BrandScope::Only(vec![]).narrow(&[]), None);
+        assert_eq!(BrandScope::Every.narrow(&[]), Some(vec![]));
+        assert_eq!(BrandScope::Every.narrow(&[BrandId(3)]), Some(vec![BrandId(3)]));
+        let agent = Principal::user(&user(4, Role::Agent), Via::Session);
+        assert!(!agent.serves(BrandId(1)), "an agent whose teams were not read serves nothing");
+        assert!(Principal::user(&user(5, Role::Supervisor), Via::Session).serves(BrandId(1)));
     }
 
     #[test]

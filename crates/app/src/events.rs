@@ -8,17 +8,17 @@
 //! teams, rules, SLA policies and calendars) share one `admin_updated` event naming the entity, so
 //! a settings page can refresh and the inbox can ignore them; it costs a few bytes a change.
 //!
-//! Who sees what is decided by [`visible_to`] alone: a notification only by its recipient,
-//! everything else by anyone who may read the inbox. Brand scoping, when roles gain it, belongs
-//! there too. The filter reads nothing: what it needs and the feed does not say (a
-//! notification's recipient; later, a conversation's brand) is looked up once per change by
+//! Who sees what is decided by [`visible_to`] alone: a notification only by its recipient, an
+//! event about a conversation by those who work its brand, everything else by anyone who may
+//! read the inbox. The filter reads nothing: what it needs and the feed does not say (a
+//! notification's recipient, a conversation's brand) is looked up once per change by
 //! [`resolve`], before the event is fanned out.
 
-use crate::access::{Permission, Principal};
+use crate::access::{BrandScope, Permission, Principal};
 use crate::error::ServiceResult;
 use serde::{Deserialize, Serialize};
 use trellis_core::{
-    Change, ChangeKind, ContactId, ConversationId, MessageId, NotificationId, OutboxId,
+    BrandId, Change, ChangeKind, ContactId, ConversationId, MessageId, NotificationId, OutboxId,
     PresenceState, Seq, Store, StoreError, UserId,
 };
 
@@ -31,21 +31,56 @@ use trellis_core::{
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
+    // Events about one conversation carry its `brand_id`, filled in by [`resolve`]: only those
+    // who work that brand see them.
     /// A conversation was opened (by an inbound message).
-    ConversationCreated { seq: Seq, conversation_id: ConversationId },
+    ConversationCreated {
+        seq: Seq,
+        conversation_id: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        brand_id: Option<BrandId>,
+    },
     /// A conversation's own fields changed: status, priority, assignee, team, tags, snooze.
-    ConversationUpdated { seq: Seq, conversation_id: ConversationId },
+    ConversationUpdated {
+        seq: Seq,
+        conversation_id: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        brand_id: Option<BrandId>,
+    },
     /// A message arrived or was sent in a conversation.
-    MessageCreated { seq: Seq, message_id: MessageId, conversation_id: Option<ConversationId> },
+    MessageCreated {
+        seq: Seq,
+        message_id: MessageId,
+        conversation_id: Option<ConversationId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        brand_id: Option<BrandId>,
+    },
     /// A message was edited, hidden or deleted.
-    MessageUpdated { seq: Seq, message_id: MessageId, conversation_id: Option<ConversationId> },
+    MessageUpdated {
+        seq: Seq,
+        message_id: MessageId,
+        conversation_id: Option<ConversationId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        brand_id: Option<BrandId>,
+    },
     /// A contact's name or details changed.
     ContactUpdated { seq: Seq, contact_id: ContactId },
     /// A reply or moderation action in the outbox was queued or changed state (sending, sent,
     /// failed).
-    DeliveryUpdated { seq: Seq, outbox_id: OutboxId, conversation_id: Option<ConversationId> },
+    DeliveryUpdated {
+        seq: Seq,
+        outbox_id: OutboxId,
+        conversation_id: Option<ConversationId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        brand_id: Option<BrandId>,
+    },
     /// A conversation's SLA clocks were recomputed: a deadline moved, a warning or a breach.
-    SlaUpdated { seq: Seq, conversation_id: ConversationId },
+    SlaUpdated {
+        seq: Seq,
+        conversation_id: ConversationId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        brand_id: Option<BrandId>,
+    },
     /// An agent's availability or capacity changed.
     AgentUpdated { seq: Seq, user_id: UserId },
     /// A notification was created. `user_id` is its recipient and `kind` the notification's
@@ -65,6 +100,8 @@ pub enum LiveEvent {
         conversation_id: ConversationId,
         user_id: UserId,
         state: Option<PresenceState>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        brand_id: Option<BrandId>,
     },
     /// Something the inbox does not show changed: an account, brand, user, team, rule, SLA
     /// policy or calendar. `id` is that entity's.
@@ -92,26 +129,33 @@ impl LiveEvent {
         let conversation_id = change.conversation_id;
         let admin = |entity| LiveEvent::AdminUpdated { seq, entity, id };
         match change.kind {
-            ChangeKind::ConversationCreated => {
-                LiveEvent::ConversationCreated { seq, conversation_id: ConversationId(id) }
-            }
-            ChangeKind::ConversationUpdated => {
-                LiveEvent::ConversationUpdated { seq, conversation_id: ConversationId(id) }
-            }
+            ChangeKind::ConversationCreated => LiveEvent::ConversationCreated {
+                seq,
+                conversation_id: ConversationId(id),
+                brand_id: None,
+            },
+            ChangeKind::ConversationUpdated => LiveEvent::ConversationUpdated {
+                seq,
+                conversation_id: ConversationId(id),
+                brand_id: None,
+            },
             ChangeKind::MessageCreated => {
-                LiveEvent::MessageCreated { seq, message_id: MessageId(id), conversation_id }
+                let message_id = MessageId(id);
+                LiveEvent::MessageCreated { seq, message_id, conversation_id, brand_id: None }
             }
             ChangeKind::MessageUpdated => {
-                LiveEvent::MessageUpdated { seq, message_id: MessageId(id), conversation_id }
+                let message_id = MessageId(id);
+                LiveEvent::MessageUpdated { seq, message_id, conversation_id, brand_id: None }
             }
             ChangeKind::ContactUpdated => {
                 LiveEvent::ContactUpdated { seq, contact_id: ContactId(id) }
             }
             ChangeKind::OutboxUpdated => {
-                LiveEvent::DeliveryUpdated { seq, outbox_id: OutboxId(id), conversation_id }
+                let outbox_id = OutboxId(id);
+                LiveEvent::DeliveryUpdated { seq, outbox_id, conversation_id, brand_id: None }
             }
             ChangeKind::SlaUpdated => {
-                LiveEvent::SlaUpdated { seq, conversation_id: ConversationId(id) }
+                LiveEvent::SlaUpdated { seq, conversation_id: ConversationId(id), brand_id: None }
             }
             ChangeKind::AgentUpdated => LiveEvent::AgentUpdated { seq, user_id: UserId(id) },
             ChangeKind::NotificationCreated => LiveEvent::NotificationCreated {
@@ -126,6 +170,7 @@ impl LiveEvent {
                 conversation_id: ConversationId(conversation_id.map_or(0, |c| c.0)),
                 user_id: UserId(id),
                 state: None,
+                brand_id: None,
             },
             ChangeKind::AccountUpdated => admin(AdminEntity::Account),
             ChangeKind::BrandUpdated => admin(AdminEntity::Brand),
@@ -154,6 +199,57 @@ impl LiveEvent {
         }
     }
 
+    /// The brand of the conversation this event is about: `None` for an event about no
+    /// conversation, `Some(None)` until [`resolve`] has read it (or when it cannot be read).
+    pub fn brand(&self) -> Option<Option<BrandId>> {
+        match self {
+            LiveEvent::ConversationCreated { brand_id, .. }
+            | LiveEvent::ConversationUpdated { brand_id, .. }
+            | LiveEvent::MessageCreated { brand_id, .. }
+            | LiveEvent::MessageUpdated { brand_id, .. }
+            | LiveEvent::DeliveryUpdated { brand_id, .. }
+            | LiveEvent::SlaUpdated { brand_id, .. }
+            | LiveEvent::PresenceUpdated { brand_id, .. } => Some(*brand_id),
+            LiveEvent::ContactUpdated { .. }
+            | LiveEvent::AgentUpdated { .. }
+            | LiveEvent::NotificationCreated { .. }
+            | LiveEvent::AdminUpdated { .. } => None,
+        }
+    }
+
+    /// The conversation this event is about, when it names one.
+    pub fn conversation(&self) -> Option<ConversationId> {
+        match self {
+            LiveEvent::ConversationCreated { conversation_id, .. }
+            | LiveEvent::ConversationUpdated { conversation_id, .. }
+            | LiveEvent::SlaUpdated { conversation_id, .. }
+            | LiveEvent::PresenceUpdated { conversation_id, .. } => Some(*conversation_id),
+            LiveEvent::MessageCreated { conversation_id, .. }
+            | LiveEvent::MessageUpdated { conversation_id, .. }
+            | LiveEvent::DeliveryUpdated { conversation_id, .. }
+            | LiveEvent::NotificationCreated { conversation_id, .. } => *conversation_id,
+            LiveEvent::ContactUpdated { .. }
+            | LiveEvent::AgentUpdated { .. }
+            | LiveEvent::AdminUpdated { .. } => None,
+        }
+    }
+
+    fn set_brand(&mut self, brand: BrandId) {
+        match self {
+            LiveEvent::ConversationCreated { brand_id, .. }
+            | LiveEvent::ConversationUpdated { brand_id, .. }
+            | LiveEvent::MessageCreated { brand_id, .. }
+            | LiveEvent::MessageUpdated { brand_id, .. }
+            | LiveEvent::DeliveryUpdated { brand_id, .. }
+            | LiveEvent::SlaUpdated { brand_id, .. }
+            | LiveEvent::PresenceUpdated { brand_id, .. } => *brand_id = Some(brand),
+            LiveEvent::ContactUpdated { .. }
+            | LiveEvent::AgentUpdated { .. }
+            | LiveEvent::NotificationCreated { .. }
+            | LiveEvent::AdminUpdated { .. } => {}
+        }
+    }
+
     /// The event's name, as in its `type` tag: the SSE `event:` field.
     pub fn name(&self) -> &'static str {
         match self {
@@ -176,31 +272,38 @@ impl LiveEvent {
 /// [`resolve`] has named it), everything else to anyone who may read the inbox (today every
 /// role may read every conversation). The one place that decides; brand scoping goes here.
 pub fn visible_to(principal: &Principal, event: &LiveEvent) -> bool {
-    match event {
-        LiveEvent::NotificationCreated { user_id, .. } => {
-            user_id.is_some_and(|recipient| principal.is(recipient))
-        }
-        LiveEvent::ConversationCreated { .. }
-        | LiveEvent::ConversationUpdated { .. }
-        | LiveEvent::MessageCreated { .. }
-        | LiveEvent::MessageUpdated { .. }
-        | LiveEvent::ContactUpdated { .. }
-        | LiveEvent::DeliveryUpdated { .. }
-        | LiveEvent::SlaUpdated { .. }
-        | LiveEvent::AgentUpdated { .. }
-        | LiveEvent::PresenceUpdated { .. }
-        | LiveEvent::AdminUpdated { .. } => principal.may(Permission::ReadInbox),
+    if let LiveEvent::NotificationCreated { user_id, .. } = event {
+        return user_id.is_some_and(|recipient| principal.is(recipient));
+    }
+    if !principal.may(Permission::ReadInbox) {
+        return false;
+    }
+    match (event.brand(), &principal.brands) {
+        (None, _) | (Some(_), BrandScope::Every) => true,
+        // A conversation whose brand could not be read (deleted since) is nobody's business.
+        (Some(None), BrandScope::Only(_)) => false,
+        (Some(Some(brand)), BrandScope::Only(_)) => principal.serves(brand),
     }
 }
 
-/// Completes `event` with what [`visible_to`] needs to judge it and the feed does not say: a
-/// notification's recipient and kind. Other events are returned as they are, without a store
-/// read. A notification that no longer exists stays unresolved, so nobody is sent it.
-pub async fn resolve(store: &dyn Store, event: LiveEvent) -> ServiceResult<LiveEvent> {
-    if let LiveEvent::PresenceUpdated { seq, conversation_id, user_id, state: None } = event {
+/// Completes `event` with what [`visible_to`] needs to judge it and the feed does not say: the
+/// brand of the conversation it is about, a notification's recipient and kind, what someone
+/// present is doing now. A notification that no longer exists stays unresolved, so nobody is
+/// sent it; so does the brand of a conversation that cannot be read.
+pub async fn resolve(store: &dyn Store, mut event: LiveEvent) -> ServiceResult<LiveEvent> {
+    if let (Some(None), Some(conversation)) = (event.brand(), event.conversation()) {
+        match store.get_conversation(conversation).await {
+            Ok(found) => event.set_brand(found.brand_id),
+            Err(StoreError::NotFound { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    if let LiveEvent::PresenceUpdated { seq, conversation_id, user_id, state: None, brand_id } =
+        event
+    {
         let now = chrono::Utc::now();
         let state = store.presence_of(conversation_id, user_id, now).await?.map(|p| p.state);
-        return Ok(LiveEvent::PresenceUpdated { seq, conversation_id, user_id, state });
+        return Ok(LiveEvent::PresenceUpdated { seq, conversation_id, user_id, state, brand_id });
     }
     let LiveEvent::NotificationCreated {
         seq, notification_id, conversation_id, user_id: None, ..
@@ -240,7 +343,7 @@ mod tests {
     }
 
     fn person(id: i64, role: Role) -> Principal {
-        Principal { user_id: Some(UserId(id)), role, via: Via::Session, address: None }
+        Principal { user_id: Some(UserId(id)), role, ..Principal::operator() }
     }
 
     #[test]
@@ -273,7 +376,8 @@ mod tests {
             LiveEvent::DeliveryUpdated {
                 seq: Seq(41),
                 outbox_id: OutboxId(9),
-                conversation_id: Some(ConversationId(3))
+                conversation_id: Some(ConversationId(3)),
+                brand_id: None,
             }
         );
         let rule = LiveEvent::from_change(&change(ChangeKind::RuleUpdated, 5, None));
@@ -289,6 +393,22 @@ mod tests {
         for role in [Role::Agent, Role::Supervisor, Role::Admin] {
             assert!(visible_to(&person(1, role), &event), "{role}");
         }
+    }
+
+    #[test]
+    fn an_event_about_a_conversation_reaches_only_those_who_work_its_brand() {
+        let mut event = LiveEvent::from_change(&change(ChangeKind::MessageCreated, 8, Some(3)));
+        let scoped =
+            Principal { brands: BrandScope::Only(vec![BrandId(2)]), ..person(1, Role::Agent) };
+        assert!(!visible_to(&scoped, &event), "not before its brand is known");
+        assert!(visible_to(&person(2, Role::Supervisor), &event));
+        event.set_brand(BrandId(2));
+        assert!(visible_to(&scoped, &event));
+        assert_eq!(serde_json::to_value(&event).unwrap()["brand_id"], 2);
+        event.set_brand(BrandId(5));
+        assert!(!visible_to(&scoped, &event));
+        let admin = LiveEvent::from_change(&change(ChangeKind::RuleUpdated, 4, None));
+        assert!(visible_to(&scoped, &admin), "events about no conversation are everyone's");
     }
 
     #[test]

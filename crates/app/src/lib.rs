@@ -6,15 +6,21 @@
 //! holds a rule or a read-model of its own.
 
 pub mod access;
+pub mod accounts;
+pub mod calendars;
 pub mod canned;
+pub mod contacts;
 pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod identity;
 pub mod notifications;
 pub mod outbox;
+pub mod policies;
 pub mod presence;
 pub mod rules;
+pub mod search;
+pub mod tags;
 pub mod teams;
 
 pub use access::{Permission, Principal};

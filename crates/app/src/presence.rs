@@ -26,6 +26,7 @@ pub async fn mark(
     state: PresenceState,
 ) -> ServiceResult<Vec<PresenceEntry>> {
     let user = me(principal)?;
+    crate::conversations::visible(store, principal, conversation).await?;
     let now = Utc::now();
     let entry = PresenceEntry {
         conversation_id: conversation,
@@ -55,6 +56,6 @@ pub async fn on(
     conversation: ConversationId,
 ) -> ServiceResult<Vec<PresenceEntry>> {
     principal.require(Permission::ReadInbox)?;
-    store.get_conversation(conversation).await?;
+    crate::conversations::visible(store, principal, conversation).await?;
     Ok(store.presence(conversation, Utc::now()).await?)
 }

@@ -1,5 +1,6 @@
-//! Teams and agents: the teams conversations are routed to, their members and assignment
-//! settings, and each agent's availability and capacity. Supervisors manage them (audited);
+//! Teams and agents: the teams conversations are routed to, their members, the brands they serve
+//! (an agent works the conversations of their teams' brands) and assignment settings, and each
+//! agent's availability and capacity. Supervisors manage them (audited);
 //! everyone reads them, and every agent sets their own availability.
 
 use crate::access::{Permission, Principal};
@@ -8,7 +9,7 @@ use crate::identity::audit;
 use chrono::Utc;
 use serde::{Deserialize, Deserializer, Serialize};
 use trellis_core::{
-    AgentState, AssignmentMode, Availability, Store, Team, TeamId, TeamSettings, UserId,
+    AgentState, AssignmentMode, Availability, BrandId, Store, Team, TeamId, TeamSettings, UserId,
 };
 
 /// A team with its members and how it assigns.
@@ -17,6 +18,9 @@ pub struct TeamView {
     #[serde(flatten)]
     pub team: Team,
     pub members: Vec<UserId>,
+    /// The brands the team serves, sorted: its agents work these brands' conversations. Empty:
+    /// every brand, those added later included.
+    pub brands: Vec<BrandId>,
     pub settings: TeamSettings,
 }
 
@@ -50,8 +54,9 @@ pub async fn list(store: &dyn Store, principal: &Principal) -> ServiceResult<Vec
 
 async fn view(store: &dyn Store, team: Team) -> ServiceResult<TeamView> {
     let members = store.team_members(team.id).await?;
+    let brands = store.team_brands(team.id).await?;
     let settings = store.team_settings(team.id).await?;
-    Ok(TeamView { team, members, settings })
+    Ok(TeamView { team, members, brands, settings })
 }
 
 async fn team(store: &dyn Store, id: TeamId) -> ServiceResult<TeamView> {
@@ -64,10 +69,13 @@ async fn team(store: &dyn Store, id: TeamId) -> ServiceResult<TeamView> {
     view(store, team).await
 }
 
+/// Creates a team serving `brands` (empty: every brand, what a deployment of one brand wants; an
+/// agency names the brand).
 pub async fn create(
     store: &dyn Store,
     principal: &Principal,
     name: &str,
+    brands: &[BrandId],
 ) -> ServiceResult<TeamView> {
     principal.require(Permission::ManageWorkflow)?;
     let name = name.trim();
@@ -77,7 +85,12 @@ pub async fn create(
     if store.list_teams().await?.iter().any(|team| team.name.eq_ignore_ascii_case(name)) {
         return Err(ServiceError::Conflict(format!("a team named {name} exists already")));
     }
-    let created = view(store, store.create_team(name).await?).await?;
+    let brands = known_brands(store, brands).await?;
+    let team = store.create_team(name).await?;
+    if !brands.is_empty() {
+        store.set_team_brands(team.id, &brands).await?;
+    }
+    let created = view(store, team).await?;
     audit::record(
         store,
         principal,
@@ -89,6 +102,36 @@ pub async fn create(
     )
     .await?;
     Ok(created)
+}
+
+/// Replaces the brands team `id` serves (empty: every brand). Its agents' inboxes change from
+/// their next request.
+pub async fn set_brands(
+    store: &dyn Store,
+    principal: &Principal,
+    id: TeamId,
+    brands: &[BrandId],
+) -> ServiceResult<TeamView> {
+    principal.require(Permission::ManageWorkflow)?;
+    let before = team(store, id).await?;
+    let brands = known_brands(store, brands).await?;
+    store.set_team_brands(id, &brands).await?;
+    let after = team(store, id).await?;
+    audit::record(store, principal, "team.brands_changed", "team", id, Some(&before), Some(&after))
+        .await?;
+    Ok(after)
+}
+
+/// `brands`, each checked to exist: an unknown one is refused naming the field.
+async fn known_brands(store: &dyn Store, brands: &[BrandId]) -> ServiceResult<Vec<BrandId>> {
+    let known = store.list_brands().await?;
+    if let Some(unknown) = brands.iter().find(|id| !known.iter().any(|brand| brand.id == **id)) {
+        return Err(ServiceError::invalid_parameter(
+            "brands",
+            format!("there is no brand {unknown}"),
+        ));
+    }
+    Ok(brands.to_vec())
 }
 
 pub async fn add_member(

@@ -21,6 +21,7 @@ async fn search_once<I: SearchIndex>(index: &Arc<I>, query: &str) -> anyhow::Res
         sort: SortOrder::Relevance,
         limit: SEARCH_LIMIT,
         offset: 0,
+        brands: None,
     };
     Ok(tokio::task::spawn_blocking(move || index.search(&request)).await??)
 }

@@ -8,7 +8,7 @@
 
 use crate::directory::User;
 use crate::enums::Role;
-use crate::ids::{ApiTokenId, AuditId, TeamId, UserId};
+use crate::ids::{ApiTokenId, AuditId, BrandId, TeamId, UserId};
 use crate::store::StoreResult;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -195,6 +195,15 @@ pub trait AccessStore: Send + Sync {
     async fn count_active_admins(&self) -> StoreResult<u64>;
     /// Takes a user out of a team; a user who is not a member is [`crate::StoreError::NotFound`].
     async fn remove_team_member(&self, team: TeamId, user: UserId) -> StoreResult<()>;
+    /// Replaces the brands `team` serves (duplicates ignored); returns them sorted. Empty means
+    /// every brand, those added later included. An unknown team or brand is
+    /// [`crate::StoreError::NotFound`]. Appends `team_updated` when they change.
+    async fn set_team_brands(&self, team: TeamId, brands: &[BrandId]) -> StoreResult<Vec<BrandId>>;
+    /// The brands `team` serves, sorted; empty when it serves every brand.
+    async fn team_brands(&self, team: TeamId) -> StoreResult<Vec<BrandId>>;
+    /// The brands `user` works through their teams, sorted: `None` when one of their teams
+    /// serves every brand, `Some` of the union otherwise (empty for a user in no team).
+    async fn brands_served_by(&self, user: UserId) -> StoreResult<Option<Vec<BrandId>>>;
 
     // --- browser sessions ----------------------------------------------------------------
 

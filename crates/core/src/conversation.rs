@@ -3,11 +3,13 @@
 use crate::enums::{Channel, ConversationStatus, MessageKind, Priority};
 use crate::ids::{AccountId, BrandId, ContactId, ConversationId, TeamId, UserId};
 use crate::message::NewMessage;
+use crate::sla::{SlaLevel, SlaSummary};
 use crate::validated::TagName;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Which conversation of an account a message belongs to. Unique per account.
 ///
@@ -134,14 +136,23 @@ pub struct ConversationFilter {
     pub statuses: Vec<ConversationStatus>,
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// Conversations of any of these brands.
     #[serde(default)]
-    pub brand: Option<BrandId>,
+    pub brands: Vec<BrandId>,
     #[serde(default)]
     pub account: Option<AccountId>,
     #[serde(default)]
     pub assignee: Option<AssigneeFilter>,
+    /// Conversations routed to any of these teams.
     #[serde(default)]
-    pub team: Option<TeamId>,
+    pub teams: Vec<TeamId>,
+    /// Conversations started by any of these contacts (`Conversation::contact_id`).
+    #[serde(default)]
+    pub contacts: Vec<ContactId>,
+    /// Conversations whose SLA level ([`SlaSummary::level`]) is any of these; a conversation
+    /// without SLA clocks has no level and matches none.
+    #[serde(default)]
+    pub sla: Vec<SlaLevel>,
     #[serde(default)]
     pub tag: Option<TagName>,
     #[serde(default)]
@@ -173,10 +184,12 @@ impl Default for ConversationFilter {
         Self {
             statuses: Vec::new(),
             channels: Vec::new(),
-            brand: None,
+            brands: Vec::new(),
             account: None,
             assignee: None,
-            team: None,
+            teams: Vec::new(),
+            contacts: Vec::new(),
+            sla: Vec::new(),
             tag: None,
             priority: None,
             updated_after: None,
@@ -191,6 +204,10 @@ impl Default for ConversationFilter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConversationPage {
     pub items: Vec<Conversation>,
+    /// The SLA summary of each listed conversation that has one, read with the page (the store
+    /// keeps it beside the clocks, so listing it costs no computation).
+    #[serde(default)]
+    pub sla: BTreeMap<ConversationId, SlaSummary>,
     pub next: Option<PageCursor>,
 }
 

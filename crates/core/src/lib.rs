@@ -16,6 +16,7 @@ pub mod message;
 pub mod outbound;
 pub mod query;
 pub mod search;
+pub mod sla;
 pub mod store;
 pub mod validated;
 pub mod workflow;
@@ -52,6 +53,7 @@ pub use query::{Query, QueryError};
 pub use search::{
     IndexDoc, SearchError, SearchHit, SearchIndex, SearchRequest, SearchResults, SortOrder,
 };
+pub use sla::{SlaLevel, SlaSummary};
 pub use store::{Backend, Store, StoreError, StoreResult};
 pub use validated::{Handle, PlatformId, TagName, ValidationError};
 pub use workflow::{

@@ -55,6 +55,10 @@ pub struct SearchRequest {
     pub limit: usize,
     #[serde(default)]
     pub offset: usize,
+    /// Only messages of these brands (an agent's); `None` searches every brand. `Some` of an
+    /// empty list matches nothing.
+    #[serde(default)]
+    pub brands: Option<Vec<BrandId>>,
 }
 
 /// One hit.

@@ -4,13 +4,21 @@
 use crate::access::AccessStore;
 use crate::change::Change;
 use crate::connection::ConnectionStore;
+use crate::conversation::InvalidCursor;
 use crate::conversation::{Conversation, ConversationFilter, ConversationPage, ConversationPatch};
 use crate::directory::{Account, Brand, NewAccount, NewUser, Person, Team, User};
+use crate::enums::Channel;
+use crate::ids::BrandId;
 use crate::ids::{AccountId, ContactId, ConversationId, MessageId, PersonId, Seq, TeamId, UserId};
 use crate::message::{Contact, IngestBatch, IngestOutcome, Message};
 use crate::search::IndexDoc;
+use crate::validated::TagName;
 use crate::workflow::WorkflowStore;
 use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 /// What went wrong in the store, in domain terms. Backend error codes are mapped here by the
 /// store crate, never by its callers.
@@ -52,11 +60,14 @@ pub enum Backend {
 /// The message store. Every write appends to the change feed in the same transaction.
 ///
 /// Accounts at work (credentials, health, outbox) are in [`ConnectionStore`], triage's records
-/// (rules, policies, SLA clocks, assignment, timelines) in [`WorkflowStore`], and sign-in (passwords,
-/// sessions, API tokens, the audit log, the sign-in throttle) in [`AccessStore`]; bring those traits
-/// into scope to call them on a `dyn Store`.
+/// (rules, policies, SLA clocks, assignment, timelines) in [`WorkflowStore`], sign-in (passwords,
+/// sessions, API tokens, the audit log, the sign-in throttle) in [`AccessStore`], and the reads
+/// about contacts and tags the inbox looks up in [`ContactStore`]; bring those traits into scope
+/// to call them on a `dyn Store`.
 #[async_trait]
-pub trait Store: ConnectionStore + WorkflowStore + AccessStore + Send + Sync + 'static {
+pub trait Store:
+    ConnectionStore + WorkflowStore + AccessStore + ContactStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies the pending migrations of this backend (`migrations/sqlite` or `migrations/postgres`).
@@ -81,6 +92,8 @@ pub trait Store: ConnectionStore + WorkflowStore + AccessStore + Send + Sync + '
     async fn list_teams(&self) -> StoreResult<Vec<Team>>;
     async fn add_team_member(&self, team: TeamId, user: UserId) -> StoreResult<()>;
     async fn team_members(&self, team: TeamId) -> StoreResult<Vec<UserId>>;
+    /// The teams `user` is a member of, by id; an unknown user is [`StoreError::NotFound`].
+    async fn user_teams(&self, user: UserId) -> StoreResult<Vec<TeamId>>;
 
     // --- ingest ----------------------------------------------------------------------------
 
@@ -147,4 +160,121 @@ pub trait Store: ConnectionStore + WorkflowStore + AccessStore + Send + Sync + '
     ) -> StoreResult<Vec<IndexDoc>>;
     /// Every message's document in id order, a page at a time, for rebuilding the index.
     async fn scan_index_docs(&self, after: MessageId, limit: u32) -> StoreResult<Vec<IndexDoc>>;
+}
+
+/// The reads the inbox makes about the people writing in and about tags: a contact's person, the
+/// contacts a handle or name begins, a contact's messages across channels, the tags in use.
+/// Implemented beside [`Store`] by both backends.
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// A person; an unknown id is [`StoreError::NotFound`].
+    async fn get_person(&self, id: PersonId) -> StoreResult<Person>;
+
+    /// Contacts whose handle or display name starts with the search's prefix, ignoring case:
+    /// handle matches first (by handle), then name matches (by name), at most `limit`. Both are
+    /// index range reads: the cost follows the matches returned, not the contacts stored.
+    async fn find_contacts(&self, search: &ContactSearch) -> StoreResult<Vec<Contact>>;
+
+    /// Messages written by any of these contacts, newest first (`created_at desc, id desc`),
+    /// keyset-paged, only in conversations of `brands` when it names any.
+    async fn contact_messages(&self, filter: &ContactMessagesFilter) -> StoreResult<MessagePage>;
+
+    /// Every tag on some conversation, by name, with how many conversations of `brands` (any
+    /// brand when empty) carrying it are open.
+    async fn tag_counts(&self, brands: &[BrandId]) -> StoreResult<Vec<TagCount>>;
+}
+
+/// What [`ContactStore::find_contacts`] looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactSearch {
+    /// The beginning of a handle (without `@`) or of a display name, in any case. Not empty.
+    pub prefix: String,
+    /// Only contacts of this channel.
+    pub channel: Option<Channel>,
+    pub limit: u32,
+}
+
+impl ContactSearch {
+    pub const DEFAULT_LIMIT: u32 = 20;
+    pub const MAX_LIMIT: u32 = 100;
+}
+
+/// Which messages [`ContactStore::contact_messages`] reads. Empty `contacts` reads none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactMessagesFilter {
+    pub contacts: Vec<ContactId>,
+    /// Only messages of conversations of these brands; empty means any.
+    pub brands: Vec<BrandId>,
+    pub limit: u32,
+    pub after: Option<MessageCursor>,
+}
+
+impl ContactMessagesFilter {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 500;
+}
+
+/// One page of messages, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagePage {
+    pub items: Vec<Message>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<MessageCursor>,
+}
+
+/// A position in a newest-first list of messages: just after this message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: MessageId,
+}
+
+impl MessageCursor {
+    /// An opaque, URL-safe token for the API. Marked as a message cursor, so a conversation
+    /// list's cursor passed here (or this one there) is refused rather than misread.
+    pub fn encode(&self) -> String {
+        let plain = format!("m:{}:{}", self.created_at.timestamp_micros(), self.id.0);
+        URL_SAFE_NO_PAD.encode(plain)
+    }
+
+    pub fn decode(token: &str) -> Result<Self, InvalidCursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| InvalidCursor)?;
+        let plain = String::from_utf8(bytes).map_err(|_| InvalidCursor)?;
+        let rest = plain.strip_prefix("m:").ok_or(InvalidCursor)?;
+        let (micros, id) = rest.split_once(':').ok_or(InvalidCursor)?;
+        let micros: i64 = micros.parse().map_err(|_| InvalidCursor)?;
+        let id: i64 = id.parse().map_err(|_| InvalidCursor)?;
+        let created_at = DateTime::from_timestamp_micros(micros).ok_or(InvalidCursor)?;
+        Ok(Self { created_at, id: MessageId(id) })
+    }
+
+    /// The cursor pointing just after `message`.
+    pub fn after(message: &Message) -> Self {
+        Self { created_at: message.created_at, id: message.id }
+    }
+}
+
+/// A tag in use and how many open conversations carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCount {
+    pub tag: TagName,
+    pub open: u64,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::conversation::PageCursor;
+    use crate::ids::ConversationId;
+
+    #[test]
+    fn a_message_cursor_reads_back_and_refuses_a_conversation_cursor() {
+        let created_at = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        let cursor = MessageCursor { created_at, id: MessageId(42) };
+        assert_eq!(MessageCursor::decode(&cursor.encode()), Ok(cursor));
+        let conversation = PageCursor { updated_at: created_at, id: ConversationId(42) };
+        assert_eq!(MessageCursor::decode(&conversation.encode()), Err(InvalidCursor));
+        assert_eq!(MessageCursor::decode("not a cursor"), Err(InvalidCursor));
+    }
 }

@@ -29,8 +29,8 @@ pub(crate) fn run(
 ) -> Result<SearchResults, SearchError> {
     let parsed =
         parse(&request.query).map_err(|error| SearchError::InvalidQuery(error.to_string()))?;
-    let translated =
-        Translator::new(&index.fields, index.query_tokenizer.clone()).translate(&parsed);
+    let translated = Translator::new(&index.fields, index.query_tokenizer.clone())
+        .translate(&parsed, request.brands.as_deref());
     let searcher = index.reader.searcher();
     let limit = request.limit.min(MAX_LIMIT);
     let offset = request.offset.min(MAX_OFFSET);

@@ -12,7 +12,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 use trellis_core::query::{Atom, Filter, Literal, Query as Parsed};
-use trellis_core::AssigneeFilter;
+use trellis_core::{AssigneeFilter, BrandId};
 
 /// A translated query and what to highlight in snippets.
 pub(crate) struct Translated {
@@ -39,7 +39,9 @@ impl<'a> Translator<'a> {
         Self { fields, tokenizer, highlight: Vec::new() }
     }
 
-    pub(crate) fn translate(mut self, parsed: &Parsed) -> Translated {
+    /// The index query for `parsed`, limited to messages of `brands` when given (an agent's
+    /// brands: a restriction the query cannot lift).
+    pub(crate) fn translate(mut self, parsed: &Parsed, brands: Option<&[BrandId]>) -> Translated {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for clause in &parsed.clauses {
             if let [literal] = clause.any_of.as_slice() {
@@ -85,6 +87,29 @@ impl<'a> Translator<'a> {
             Ok([(Occur::Must, query)]) => query,
             Ok(single) => Box::new(BooleanQuery::new(Vec::from(single))),
             Err(clauses) => Box::new(BooleanQuery::new(clauses)),
+        };
+        let positive = match brands {
+            None => positive,
+            Some(brands) => {
+                let any_brand: Vec<(Occur, Box<dyn Query>)> = brands
+                    .iter()
+                    .map(|brand| {
+                        let term = Term::from_field_i64(self.fields.brand_id, brand.0);
+                        let query: Box<dyn Query> =
+                            Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                        (
+                            Occur::Should,
+                            Box::new(ConstScoreQuery::new(query, 0.0)) as Box<dyn Query>,
+                        )
+                    })
+                    .collect();
+                let scope: Box<dyn Query> = if any_brand.is_empty() {
+                    Box::new(EmptyQuery)
+                } else {
+                    Box::new(BooleanQuery::new(any_brand))
+                };
+                Box::new(BooleanQuery::new(vec![(Occur::Must, positive), (Occur::Must, scope)]))
+            }
         };
         // Deleted messages stay in the index (they may be undeleted) but are never found.
         let deleted = Term::from_field_bool(self.fields.deleted, true);

@@ -130,6 +130,7 @@ fn search(index: &dyn SearchIndex, query: &str) -> SearchResults {
             sort: SortOrder::Newest,
             limit: 25,
             offset: 0,
+            brands: None,
         })
         .unwrap()
 }

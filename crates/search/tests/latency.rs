@@ -24,8 +24,13 @@ fn broad_queries_on_an_existing_index() {
     let dir = std::env::var("TRELLIS_SEARCH_INDEX").expect("TRELLIS_SEARCH_INDEX");
     let (index, _) = TantivyIndex::open(std::path::Path::new(&dir)).unwrap();
     for query in QUERIES {
-        let request =
-            SearchRequest { query: query.into(), sort: SortOrder::Relevance, limit: 25, offset: 0 };
+        let request = SearchRequest {
+            query: query.into(),
+            sort: SortOrder::Relevance,
+            limit: 25,
+            offset: 0,
+            brands: None,
+        };
         let found = index.search(&request).unwrap();
         let mut samples: Vec<f64> = (0..9)
             .map(|_| {

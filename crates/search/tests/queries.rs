@@ -128,6 +128,7 @@ fn the_total_counts_beyond_the_page() {
             sort: SortOrder::Newest,
             limit: 25,
             offset: 50,
+            brands: None,
         })
         .unwrap();
     assert_eq!(page.total, 60);
@@ -167,6 +168,7 @@ fn an_invalid_query_says_why() {
             sort: SortOrder::Relevance,
             limit: 25,
             offset: 0,
+            brands: None,
         })
         .unwrap_err();
     match error {
@@ -194,4 +196,32 @@ fn clear_empties_the_index_and_resets_the_seq() {
     assert_eq!(index.doc_count().unwrap(), 0);
     assert_eq!(index.committed_seq().unwrap(), Seq(0));
     assert_eq!(ids(&index, "refund"), Vec::<i64>::new());
+}
+
+#[test]
+fn a_brand_scope_limits_every_query_and_cannot_be_lifted_by_it() {
+    let index = TantivyIndex::in_memory().unwrap();
+    let mut other = doc(2, "refund for the other brand");
+    other.brand_id = trellis_core::BrandId(2);
+    index.apply(vec![doc(1, "refund for the first brand"), other], Seq(3)).unwrap();
+    let scoped = |query: &str, brands: Option<Vec<i64>>| {
+        let request = SearchRequest {
+            query: query.to_owned(),
+            sort: SortOrder::Relevance,
+            limit: 25,
+            offset: 0,
+            brands: brands.map(|ids| ids.into_iter().map(trellis_core::BrandId).collect()),
+        };
+        let mut found: Vec<i64> =
+            index.search(&request).unwrap().hits.iter().map(|hit| hit.message_id.0).collect();
+        found.sort_unstable();
+        found
+    };
+    assert_eq!(scoped("refund", None), [1, 2]);
+    assert_eq!(scoped("refund", Some(vec![2])), [2]);
+    assert_eq!(scoped("refund OR brand", Some(vec![1])), [1]);
+    assert_eq!(scoped("-nothing", Some(vec![1])), [1], "an exclusion alone stays in scope");
+    assert_eq!(scoped("channel:x", Some(vec![2])), [2]);
+    assert_eq!(scoped("refund", Some(vec![])), Vec::<i64>::new(), "no brand finds nothing");
+    assert_eq!(scoped("refund", Some(vec![1, 2])), [1, 2]);
 }

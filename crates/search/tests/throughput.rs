@@ -137,7 +137,8 @@ fn indexing_and_search_meet_the_performance_targets() {
         let mut timings: Vec<Duration> = Vec::new();
         for _ in 0..20 {
             for query in queries {
-                let request = SearchRequest { query: query.into(), sort, limit: 25, offset: 0 };
+                let request =
+                    SearchRequest { query: query.into(), sort, limit: 25, offset: 0, brands: None };
                 let started = Instant::now();
                 let results = index.search(&request).unwrap();
                 timings.push(started.elapsed());

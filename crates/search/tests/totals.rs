@@ -73,8 +73,13 @@ fn the_pruned_page_matches_exhaustive_scoring_across_segments() {
         index.apply(ids.map(varied).collect(), Seq(batch)).unwrap();
     }
     let page = |query: &str, offset| {
-        let request =
-            SearchRequest { query: query.into(), sort: SortOrder::Relevance, limit: 50, offset };
+        let request = SearchRequest {
+            query: query.into(),
+            sort: SortOrder::Relevance,
+            limit: 50,
+            offset,
+            brands: None,
+        };
         let results = index.search(&request).unwrap();
         results.hits.iter().map(|hit| (hit.message_id.0, hit.score)).collect::<Vec<_>>()
     };

@@ -60,6 +60,13 @@ async fn an_x_account_connects_with_pkce_and_its_state_works_once() {
     assert!(health.has_credentials);
     assert!(health.credentials_expire_at.is_some());
 
+    // The callback comes without a session: the audit names the admin who started the flow.
+    let filter = trellis_core::AuditFilter { limit: 50, ..Default::default() };
+    let audit = env.store.audit_log(&filter).await.unwrap();
+    let connected = audit.iter().find(|entry| entry.action == "account.connected").unwrap();
+    assert!(connected.actor_user_id.is_some(), "{connected:?}");
+    assert_eq!(connected.entity_id.as_deref(), Some(stored.id.to_string().as_str()));
+
     let replay =
         env.get(&format!("/api/v1/connect/x/callback?code=again&state={}", sent["state"])).await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST, "{}", replay.text);

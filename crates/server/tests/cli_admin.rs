@@ -300,6 +300,11 @@ fn users_teams_and_agents_are_set_up_and_listed() {
     assert_eq!(teams[0]["settings"]["assignment"], "balanced");
     assert_eq!(teams[0]["settings"]["return_after_offline_secs"], 1800);
     assert_eq!(teams[0]["members"], json!([users[0]["id"]]));
+    assert_eq!(teams[0]["brands"], json!([]), "a team names no brand: it serves every brand");
+    let unknown = refused(dir, &["team", "brands", "Support", "Globex"]);
+    assert!(unknown.stderr.contains("no brand"), "{}", unknown.stderr);
+    let everything = ok(dir, &["team", "brands", "Support"]);
+    assert!(everything.stdout.contains("serves brands: all"), "{}", everything.stdout);
     let never =
         ok(dir, &["team", "settings", "Support", "--return-after", "never", "--json"]).json();
     assert_eq!(never["return_after_offline_secs"], Value::Null);

@@ -1,7 +1,7 @@
 //! The changes agents make to a conversation: status, priority, assignee, team, snooze and tags,
 //! one at a time or many at once, each recorded on the timeline under the principal acting.
 
-use crate::access::{Permission, Principal};
+use crate::access::{BrandScope, Permission, Principal};
 use crate::error::{ServiceError, ServiceResult};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -121,6 +121,8 @@ pub async fn patch(
     principal.require(Permission::WorkConversations)?;
     let patch = change.to_patch(Utc::now())?;
     check_references(store, &patch).await?;
+    let conversation = super::visible(store, principal, id).await?;
+    check_assignee_serves(store, &patch, &conversation).await?;
     Ok(store.patch_conversation(id, patch, principal.actor()).await?)
 }
 
@@ -134,6 +136,7 @@ pub async fn take(
     let me = principal.user_id.ok_or_else(|| {
         ServiceError::Invalid("taking a conversation needs a signed-in user".into())
     })?;
+    super::visible(store, principal, id).await?;
     match store.assign_if_unassigned(id, me, principal.actor()).await? {
         Some(conversation) => Ok(conversation),
         None => {
@@ -181,13 +184,45 @@ pub async fn bulk_update(
     check_references(store, &patch).await?;
     let mut outcomes = Vec::with_capacity(ids.len());
     for &id in ids {
-        let outcome = match store.patch_conversation(id, patch.clone(), principal.actor()).await {
+        let outcome = match patch_one(store, principal, id, &patch).await {
             Ok(conversation) => BulkOutcome { id, conversation: Some(conversation), error: None },
             Err(error) => BulkOutcome { id, conversation: None, error: Some(error.to_string()) },
         };
         outcomes.push(outcome);
     }
     Ok(outcomes)
+}
+
+async fn patch_one(
+    store: &dyn Store,
+    principal: &Principal,
+    id: ConversationId,
+    patch: &ConversationPatch,
+) -> ServiceResult<Conversation> {
+    let conversation = super::visible(store, principal, id).await?;
+    check_assignee_serves(store, patch, &conversation).await?;
+    Ok(store.patch_conversation(id, patch.clone(), principal.actor()).await?)
+}
+
+/// An agent assigned a conversation serves its brand: otherwise they could not open it.
+/// Supervisors and admins serve every brand.
+async fn check_assignee_serves(
+    store: &dyn Store,
+    patch: &ConversationPatch,
+    conversation: &Conversation,
+) -> ServiceResult<()> {
+    let Some(Some(user)) = patch.assignee_id else { return Ok(()) };
+    let user = store.get_user(user).await?;
+    if BrandScope::of(store, &user).await?.serves(conversation.brand_id) {
+        return Ok(());
+    }
+    Err(ServiceError::invalid_parameter(
+        "assignee_id",
+        format!(
+            "{} works no team serving brand {} of conversation {}",
+            user.name, conversation.brand_id, conversation.id
+        ),
+    ))
 }
 
 /// The assignee and the team a patch names exist.

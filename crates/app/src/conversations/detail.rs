@@ -21,7 +21,7 @@ pub async fn conversation_detail(
     id: ConversationId,
 ) -> ServiceResult<ConversationDetail> {
     principal.require(Permission::ReadInbox)?;
-    let conversation = store.get_conversation(id).await?;
+    let conversation = super::visible(store, principal, id).await?;
     let messages = store.conversation_messages(id).await?;
     let timeline = store.conversation_timeline(id).await?;
     let sla = store.conversation_sla(id).await?;

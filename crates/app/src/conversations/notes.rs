@@ -40,7 +40,7 @@ pub async fn add_note(
             format!("a note has 1 to {MAX_NOTE_CHARS} characters"),
         ));
     }
-    store.get_conversation(id).await?;
+    super::visible(store, principal, id).await?;
     let users = store.list_users().await?;
     let mentions = mentioned(text, &users);
     let at = Utc::now();

@@ -63,6 +63,7 @@ pub async fn reply(
     options: ReplyOptions,
 ) -> Result<OutboxItem, ReplyError> {
     principal.require(Permission::WorkConversations)?;
+    super::visible(store.as_ref(), principal, id).await?;
     if let (Some(loaded_at), false) = (options.loaded_at, options.confirm) {
         if let Some(other) = answered_since(store.as_ref(), principal, id, loaded_at).await? {
             return Err(ReplyError::Collision(other));

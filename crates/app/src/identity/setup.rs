@@ -56,7 +56,7 @@ pub async fn complete(
                 .into(),
         ));
     }
-    let principal = Principal { user_id: None, role: Role::Admin, via: Via::Setup, address };
+    let principal = Principal { address, via: Via::Setup, ..Principal::operator() };
     let input = NewUserInput { email, name, role: Role::Admin, password: Some(password) };
     users::create_user(store, &principal, input).await
 }

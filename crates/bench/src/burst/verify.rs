@@ -144,6 +144,7 @@ async fn search(
         sort: SortOrder::Newest,
         limit: HITS_PER_PAGE,
         offset,
+        brands: None,
     };
     Ok(tokio::task::spawn_blocking(move || index.search(&request)).await??)
 }

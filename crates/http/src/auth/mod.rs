@@ -116,7 +116,8 @@ async fn authenticate(
         let (token, user) = sessions::token_for(store, token, now).await?.ok_or_else(|| {
             AppError::Unauthenticated("the API token is unknown, revoked or expired".into())
         })?;
-        let mut principal = Principal::user(&user, Via::Token { token_id: token.id.0 });
+        let mut principal =
+            Principal::signed_in(store, &user, Via::Token { token_id: token.id.0 }).await?;
         principal.address = address;
         return Ok(Authenticated { principal, user, session: None });
     }
@@ -131,7 +132,7 @@ async fn authenticate(
     if changes_something(method) {
         check_csrf(headers, &csrf_token, state.auth.public_origin.as_deref())?;
     }
-    let mut principal = Principal::user(&found.user, Via::Session);
+    let mut principal = Principal::signed_in(store, &found.user, Via::Session).await?;
     principal.address = address;
     Ok(Authenticated {
         principal,

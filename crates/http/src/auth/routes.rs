@@ -89,7 +89,12 @@ async fn login(State(state): State<AppState>, request: Request) -> Result<Respon
     let session = &signed_in.session.session;
     tracing::info!(user_id = %signed_in.session.user.id, "signed in");
     let max_age = (session.absolute_expires_at - Utc::now()).num_seconds().max(0);
-    let mut principal = Principal::user(&signed_in.session.user, trellis_app::access::Via::Session);
+    let mut principal = Principal::signed_in(
+        state.store.as_ref(),
+        &signed_in.session.user,
+        trellis_app::access::Via::Session,
+    )
+    .await?;
     principal.address = address;
     let body = Me {
         user: signed_in.session.user.clone(),

@@ -329,7 +329,8 @@ mod tests {
     }
 
     fn agent() -> Principal {
-        Principal { user_id: Some(UserId(1)), role: Role::Agent, via: Via::Session, address: None }
+        let via = Via::Session;
+        Principal { user_id: Some(UserId(1)), role: Role::Agent, via, ..Principal::operator() }
     }
 
     async fn teams(store: &dyn Store, count: usize) -> Seq {

@@ -243,7 +243,11 @@ mod tests {
 
     #[test]
     fn a_frame_is_identified_by_its_seq_but_resync_moves_no_position() {
-        let event = LiveEvent::SlaUpdated { seq: Seq(12), conversation_id: ConversationId(3) };
+        let event = LiveEvent::SlaUpdated {
+            seq: Seq(12),
+            conversation_id: ConversationId(3),
+            brand_id: None,
+        };
         assert_eq!(Frame::Ready { seq: Seq(10), latest_seq: Seq(11) }.id(), Some(Seq(10)));
         assert_eq!(Frame::Event(event).id(), Some(Seq(12)));
         assert_eq!(Frame::Resync { reason: ResyncReason::Lagged }.id(), None);
@@ -257,6 +261,7 @@ mod tests {
             Frame::Event(LiveEvent::SlaUpdated {
                 seq: Seq(12),
                 conversation_id: ConversationId(3),
+                brand_id: None,
             }),
             Frame::Resync { reason: ResyncReason::Lagged },
         ];

@@ -1,15 +1,15 @@
 //! `GET /api/v1/accounts`: every connected account with its health (status and reason, last
 //! successful poll, last error, rate-limit headroom, ingest errors), never a token.
-//! `POST /api/v1/accounts/{id}/pause` and `/resume`: stop and restart polling an account.
+//! `POST /api/v1/accounts/{id}/pause` and `/resume`: stop and restart polling an account, audited
+//! ([`trellis_app::accounts`], which the CLI calls too).
 
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
 use axum::extract::State;
-use trellis_app::identity::audit;
-use trellis_app::{Permission, Principal};
-use trellis_core::{AccountId, AccountStatus};
+use trellis_app::{accounts, Permission};
+use trellis_core::AccountId;
 use trellis_sync::accounts::listing::{list_accounts, AccountSummary};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -49,7 +49,7 @@ async fn pause(
     AppPath(id): AppPath<i64>,
 ) -> Result<AppJson<AccountSummary>, AppError> {
     let principal = auth.require(Permission::ManageAccounts)?;
-    set_status(&state, principal, AccountId(id), AccountStatus::Paused).await
+    Ok(AppJson(accounts::pause(state.store.as_ref(), principal, AccountId(id)).await?))
 }
 
 /// Resumes a paused account. One that needs re-authorization must be connected again instead:
@@ -69,37 +69,5 @@ async fn resume(
     AppPath(id): AppPath<i64>,
 ) -> Result<AppJson<AccountSummary>, AppError> {
     let principal = auth.require(Permission::ManageAccounts)?;
-    let health = state.store.account_health(AccountId(id)).await?;
-    if health.status == AccountStatus::NeedsReauth {
-        return Err(AppError::Conflict(format!(
-            "account {id} needs re-authorization ({}): connect it again",
-            health.status_reason.as_deref().unwrap_or("the platform refused its token")
-        )));
-    }
-    set_status(&state, principal, AccountId(id), AccountStatus::Active).await
-}
-
-async fn set_status(
-    state: &AppState,
-    principal: &Principal,
-    id: AccountId,
-    status: AccountStatus,
-) -> Result<AppJson<AccountSummary>, AppError> {
-    let account = state.store.get_account(id).await?;
-    let before = state.store.account_health(id).await?;
-    state.store.set_account_status(id, status, None).await?;
-    let health = state.store.account_health(id).await?;
-    tracing::info!(account_id = %id, status = %status, "account status set");
-    let action = if status == AccountStatus::Paused { "account.paused" } else { "account.resumed" };
-    audit::record(
-        state.store.as_ref(),
-        principal,
-        action,
-        "account",
-        id,
-        Some(&before),
-        Some(&health),
-    )
-    .await?;
-    Ok(AppJson(AccountSummary { account, health }))
+    Ok(AppJson(accounts::resume(state.store.as_ref(), principal, AccountId(id)).await?))
 }

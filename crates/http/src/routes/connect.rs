@@ -25,8 +25,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
-use trellis_app::identity::audit;
-use trellis_app::Permission;
+use trellis_app::access::Via;
+use trellis_app::{accounts, Permission, Principal};
 use trellis_core::{Account, BrandId, Channel};
 use trellis_sync::accounts::connect::{self, authorize_base, PagesToPick};
 use trellis_sync::accounts::{Connectors, PendingConnects};
@@ -96,15 +96,17 @@ async fn x_start(
     auth: Auth,
     AppQuery(params): AppQuery<StartParams>,
 ) -> Result<Response, AppError> {
-    auth.require(Permission::ManageAccounts)?;
+    let principal = auth.require(Permission::ManageAccounts)?;
     let brand_id = known_brand(&state, params.brand_id).await?;
     let (pending, connectors) = flows(&state)?;
     let app = &state.config.connection.x;
     let base_url = &app.base_url;
     let authorize = authorize_base(&app.authorize_url, X_AUTHORIZE_URL, base_url, X_BASE_URL);
     let redirect = redirect_uri(&state, app.redirect_url.as_deref(), "x");
+    let by = principal.user_id;
     let url =
-        connect::start_x(&connectors, &pending, brand_id, base_url, &authorize, &redirect).await?;
+        connect::start_x(&connectors, &pending, brand_id, base_url, &authorize, &redirect, by)
+            .await?;
     Ok(found(url))
 }
 
@@ -131,8 +133,15 @@ async fn x_callback(
         }
     };
     let (key, _) = services(&state)?;
-    let account =
+    let (account, started_by) =
         connect::finish_x(&state.store, &key, &connectors, &pending, code, &params.state).await?;
+    // The callback carries no session: the audit names whoever started the flow.
+    let store = state.store.as_ref();
+    let principal = match started_by {
+        Some(user) => Principal::user(&store.get_user(user).await?, Via::Session),
+        None => Principal::operator(),
+    };
+    accounts::connected(store, &principal, [&account]).await?;
     Ok((StatusCode::CREATED, AppJson(account)))
 }
 
@@ -220,19 +229,7 @@ async fn facebook_pages(
         &body.page_ids,
     )
     .await?;
-    for account in &accounts {
-        let store = state.store.as_ref();
-        audit::record(
-            store,
-            principal,
-            "account.connected",
-            "account",
-            account.id,
-            None::<()>,
-            Some(account),
-        )
-        .await?;
-    }
+    accounts::connected(state.store.as_ref(), principal, &accounts).await?;
     Ok((StatusCode::CREATED, AppJson(accounts)))
 }
 
@@ -282,17 +279,7 @@ async fn discourse(
         secrets,
     )
     .await?;
-    let store = state.store.as_ref();
-    audit::record(
-        store,
-        principal,
-        "account.connected",
-        "account",
-        account.id,
-        None::<()>,
-        Some(&account),
-    )
-    .await?;
+    accounts::connected(state.store.as_ref(), principal, [&account]).await?;
     Ok((StatusCode::CREATED, AppJson(account)))
 }
 

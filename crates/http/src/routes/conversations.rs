@@ -1,8 +1,9 @@
 //! Conversations as agents work them, through `trellis_app::conversations`:
-//! - `GET /api/v1/conversations`: newest activity first; `view` (`mine`, `unassigned`, `all`),
-//!   `status`, `channel`, `account`, `tag`, `team`, `assignee` (a user id, `me` or `unassigned`)
-//!   and `priority`, paged with `limit` and the opaque `after` cursor the previous page returned
-//!   as `next`.
+//! - `GET /api/v1/conversations`: newest activity first, each with its SLA summary; `view`
+//!   (`mine`, `unassigned`, `my_teams`, `sla_at_risk`, `breached`, `all`), `status`, `channel`,
+//!   `account`, `brand`, `tag`, `team`, `assignee` (a user id, `me` or `unassigned`), `priority`
+//!   and `sla` (levels, comma-separated), paged with `limit` and the opaque `after` cursor the
+//!   previous page returned as `next`.
 //! - `GET /api/v1/conversations/{id}`: one conversation with its messages (oldest first), its
 //!   timeline (who did what, and which rule) and its SLA clocks.
 //! - `PATCH /api/v1/conversations/{id}`: status, priority, assignee, team, snooze and tags; `null`
@@ -45,8 +46,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/conversations",
     tag = "conversations",
     summary = "Conversations, newest activity first",
-    params(("view" = Option<String>, Query, description = "mine, unassigned or all"), ("status" = Option<String>, Query, description = "open, pending, snoozed or resolved"), ("channel" = Option<String>, Query, description = "x, facebook or discourse"), ("account" = Option<i64>, Query, description = "an account id"), ("tag" = Option<String>, Query, description = "a tag"), ("team" = Option<i64>, Query, description = "a team id"), ("assignee" = Option<String>, Query, description = "a user id, me or unassigned"), ("priority" = Option<String>, Query, description = "low, normal, high or urgent"), ("limit" = Option<u32>, Query, description = "1 to 500 (default 50)"), ("after" = Option<String>, Query, description = "the next of the previous page")),
-    responses((status = 200, description = "a page: items and next"), (status = 422, description = "a parameter is wrong (invalid_field names it)"), (status = 401, description = "not signed in")),
+    description = "Each item is a conversation with `sla`: the worst state of its SLA clocks (`level`: ok, warning or breached) and the earliest due time of a clock still counting down (`due_at`), or null when no SLA policy times it. Every view but `all` leaves resolved conversations out unless `status` asks for them; the other parameters narrow a view further.",
+    params(("view" = Option<String>, Query, description = "mine, unassigned, my_teams (routed to a team of the caller), sla_at_risk (an SLA clock in warning), breached (an SLA clock breached) or all"), ("status" = Option<String>, Query, description = "open, pending, snoozed or resolved"), ("channel" = Option<String>, Query, description = "x, facebook or discourse"), ("account" = Option<i64>, Query, description = "an account id"), ("brand" = Option<i64>, Query, description = "a brand id"), ("tag" = Option<String>, Query, description = "a tag"), ("team" = Option<i64>, Query, description = "a team id"), ("assignee" = Option<String>, Query, description = "a user id, me or unassigned"), ("priority" = Option<String>, Query, description = "low, normal, high or urgent"), ("sla" = Option<String>, Query, description = "SLA levels, comma-separated: ok, warning, breached (conversations without SLA clocks match none)"), ("limit" = Option<u32>, Query, description = "1 to 500 (default 50)"), ("after" = Option<String>, Query, description = "the next of the previous page")),
+    responses((status = 200, description = "a page: items (each with its sla summary) and next"), (status = 422, description = "a parameter is wrong (invalid_field names it)"), (status = 401, description = "not signed in")),
     security(("token" = ["agent"]), ("session" = ["agent"]))
 )]
 async fn list(

@@ -4,17 +4,21 @@
 
 mod accounts;
 mod audit;
+mod calendars;
 mod canned;
 mod connect;
+mod contacts;
 mod conversations;
 mod events;
 mod health;
 mod notifications;
 pub mod openapi;
 pub mod outbox;
+mod policies;
 mod rules;
 mod search;
 mod setup;
+mod tags;
 mod teams;
 mod tokens;
 mod users;
@@ -63,6 +67,10 @@ fn protected_routes() -> OpenApiRouter<AppState> {
         .merge(teams::router())
         .merge(canned::router())
         .merge(rules::router())
+        .merge(calendars::router())
+        .merge(policies::router())
+        .merge(contacts::router())
+        .merge(tags::router())
         .merge(auth::routes::router());
     OpenApiRouter::new().nest("/api/v1", api)
 }

@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use trellis_app::access::BrandScope;
 use trellis_app::conversations::{self, ReplyError, ReplyOptions};
 use trellis_app::outbox::OutboxView;
 use trellis_app::Permission;
@@ -140,8 +141,10 @@ async fn moderate(
     headers: HeaderMap,
     AppJson(request): AppJson<ModerationRequest>,
 ) -> Result<(StatusCode, AppJson<OutboxView>), AppError> {
-    let actor = auth.require(Permission::WorkConversations)?.actor();
+    let principal = auth.require(Permission::WorkConversations)?;
+    let actor = principal.actor();
     let key = idempotency_key(&headers)?;
+    conversations::visible(state.store.as_ref(), principal, ConversationId(id)).await?;
     let item = queue_moderation(
         &state.store,
         ConversationId(id),
@@ -169,7 +172,7 @@ async fn list(
     auth: Auth,
     AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<AppJson<Vec<OutboxView>>, AppError> {
-    auth.require(Permission::ReadInbox)?;
+    let principal = auth.require(Permission::ReadInbox)?;
     let state_filter = query
         .state
         .as_deref()
@@ -182,6 +185,14 @@ async fn list(
         state: state_filter,
         limit: query.limit.unwrap_or(50).clamp(1, 500),
     };
-    let items = state.store.list_outbound(&filter).await?;
+    let mut items = state.store.list_outbound(&filter).await?;
+    // An agent sees the entries of their brands' accounts only (a page may come out short).
+    if principal.brands != BrandScope::Every {
+        let accounts = state.store.list_accounts().await?;
+        let serves = |account: AccountId| {
+            accounts.iter().any(|known| known.id == account && principal.serves(known.brand_id))
+        };
+        items.retain(|item| serves(item.account_id));
+    }
     Ok(AppJson(items.into_iter().map(OutboxView::from).collect()))
 }

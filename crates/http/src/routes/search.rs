@@ -1,4 +1,5 @@
-//! `GET /api/v1/search`: full-text search over every message, in the trellis query language.
+//! `GET /api/v1/search`: full-text search over every message, in the trellis query language, through
+//! `trellis_app::search` (an agent finds only their brands' messages).
 
 use crate::auth::Auth;
 use crate::error::AppError;
@@ -57,10 +58,14 @@ async fn search(
             "offset must be at most {MAX_OFFSET}; narrow the query to see older results"
         )));
     }
-    let request =
-        SearchRequest { query: params.q, sort: params.sort, limit, offset: params.offset };
-    let index = state.index.clone();
-    // tantivy searches are CPU work: run them on the blocking pool.
-    let results = tokio::task::spawn_blocking(move || index.search(&request)).await??;
+    let request = SearchRequest {
+        query: params.q,
+        sort: params.sort,
+        limit,
+        offset: params.offset,
+        brands: None,
+    };
+    let results =
+        trellis_app::search::search(state.index.clone(), auth.principal(), request).await?;
     Ok(AppJson(results))
 }

@@ -1,8 +1,8 @@
 //! Teams and agents:
-//! - `GET /api/v1/teams`: every team with its members and assignment settings;
-//! - `POST /api/v1/teams` `{name}`, `POST /api/v1/teams/{id}/members` `{user_id}`,
-//!   `DELETE /api/v1/teams/{id}/members/{user_id}`, `PATCH /api/v1/teams/{id}/settings`:
-//!   supervisors;
+//! - `GET /api/v1/teams`: every team with its members, brands and assignment settings;
+//! - `POST /api/v1/teams` `{name, brands?}`, `POST /api/v1/teams/{id}/members` `{user_id}`,
+//!   `DELETE /api/v1/teams/{id}/members/{user_id}`, `PUT /api/v1/teams/{id}/brands` `{brands}`,
+//!   `PATCH /api/v1/teams/{id}/settings`: supervisors;
 //! - `GET /api/v1/agents?team=`: availability, capacity and open conversations;
 //! - `PUT /api/v1/me/availability` `{availability}`: one's own;
 //! - `PUT /api/v1/agents/{id}/availability`, `PUT /api/v1/agents/{id}/capacity`: supervisors.
@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use trellis_app::teams::{self, SettingsChange, TeamView};
-use trellis_core::{AgentState, Availability, TeamId, UserId};
+use trellis_core::{AgentState, Availability, BrandId, TeamId, UserId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(add_member))
         .routes(routes!(remove_member))
+        .routes(routes!(set_brands))
         .routes(routes!(update_settings))
         .routes(routes!(agents))
         .routes(routes!(own_availability))
@@ -50,13 +51,16 @@ async fn list(
 #[serde(deny_unknown_fields)]
 struct NewTeam {
     name: String,
+    /// The brands the team serves; absent or empty: every brand, those added later included.
+    #[serde(default)]
+    brands: Vec<i64>,
 }
 
 #[utoipa::path(
     post,
     path = "/teams",
     tag = "teams",
-    summary = "Create a team",
+    summary = "Create a team serving the brands named (none: every brand)",
     request_body = NewTeam,
     responses(
         (status = 201, description = "the team"),
@@ -70,7 +74,9 @@ async fn create(
     auth: Auth,
     AppJson(body): AppJson<NewTeam>,
 ) -> Result<(StatusCode, AppJson<TeamView>), AppError> {
-    let team = teams::create(state.store.as_ref(), auth.principal(), &body.name).await?;
+    let brands: Vec<BrandId> = body.brands.into_iter().map(BrandId).collect();
+    let store = state.store.as_ref();
+    let team = teams::create(store, auth.principal(), &body.name, &brands).await?;
     Ok((StatusCode::CREATED, AppJson(team)))
 }
 
@@ -124,6 +130,39 @@ async fn remove_member(
 ) -> Result<AppJson<TeamView>, AppError> {
     let (id, user) = (TeamId(id), UserId(user));
     Ok(AppJson(teams::remove_member(state.store.as_ref(), auth.principal(), id, user).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Brands {
+    /// Every brand the team serves from now on; empty: every brand.
+    brands: Vec<i64>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/teams/{id}/brands",
+    tag = "teams",
+    summary = "Set the brands a team serves: its agents work those brands' conversations",
+    params(("id" = i64, Path, description = "the team")),
+    request_body = Brands,
+    responses(
+        (status = 200, description = "the team"),
+        (status = 404, description = "no such team"),
+        (status = 422, description = "a brand does not exist"),
+        (status = 403, description = "the role does not allow it")
+    ),
+    security(("token" = ["supervisor"]), ("session" = ["supervisor"]))
+)]
+async fn set_brands(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<Brands>,
+) -> Result<AppJson<TeamView>, AppError> {
+    let brands: Vec<BrandId> = body.brands.into_iter().map(BrandId).collect();
+    let store = state.store.as_ref();
+    Ok(AppJson(teams::set_brands(store, auth.principal(), TeamId(id), &brands).await?))
 }
 
 #[utoipa::path(

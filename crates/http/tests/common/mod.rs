@@ -56,6 +56,10 @@ pub async fn env_with(adjust: impl FnOnce(&mut HttpSettings)) -> Env {
     let agent = people.pop().unwrap();
     let supervisor = people.pop().unwrap();
     let admin = people.pop().unwrap();
+    // The agent works in a team that serves every brand, as in a deployment of one brand.
+    let support = trellis_app::teams::create(store.as_ref(), &operator, "Support", &[]).await;
+    let support = support.unwrap().team.id;
+    trellis_app::teams::add_member(store.as_ref(), &operator, support, agent.id).await.unwrap();
     Env { _dir: dir, store, app: app(state), admin, supervisor, agent }
 }
 

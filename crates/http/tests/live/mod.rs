@@ -12,6 +12,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
 use trellis_app::identity::tokens;
 use trellis_app::identity::users::{self, NewUserInput};
+use trellis_app::teams;
 use trellis_app::Principal;
 use trellis_core::{Role, Seq, Store, User};
 use trellis_http::events::{EventHub, HubSettings};
@@ -29,7 +30,11 @@ pub async fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>) {
     (dir, store)
 }
 
-/// A user of `role` and an API token of theirs.
+/// The team every agent of these tests works in. It names no brand, so it serves every brand, as
+/// in a deployment of one brand (an agent in no team sees no conversation).
+const SUPPORT: &str = "Support";
+
+/// A user of `role` and an API token of theirs; an agent joins [`SUPPORT`].
 pub async fn person(store: &dyn Store, name: &str, role: Role) -> (User, String) {
     let operator = Principal::operator();
     let input = NewUserInput {
@@ -39,6 +44,14 @@ pub async fn person(store: &dyn Store, name: &str, role: Role) -> (User, String)
         password: None,
     };
     let user = users::create_user(store, &operator, input).await.unwrap();
+    if role == Role::Agent {
+        let support =
+            match store.list_teams().await.unwrap().into_iter().find(|t| t.name == SUPPORT) {
+                Some(team) => team.id,
+                None => teams::create(store, &operator, SUPPORT, &[]).await.unwrap().team.id,
+            };
+        teams::add_member(store, &operator, support, user.id).await.unwrap();
+    }
     let token = tokens::create(store, &operator, user.id, "live", None).await.unwrap().secret;
     (user, token)
 }

@@ -53,6 +53,12 @@ pub fn request(
     sort: SortOrder,
 ) -> trellis_core::SearchResults {
     index
-        .search(&SearchRequest { query: query.to_owned(), sort, limit: 25, offset: 0 })
+        .search(&SearchRequest {
+            query: query.to_owned(),
+            sort,
+            limit: 25,
+            offset: 0,
+            brands: None,
+        })
         .unwrap_or_else(|error| panic!("{query}: {error}"))
 }

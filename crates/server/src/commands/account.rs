@@ -1,13 +1,15 @@
 //! `trellis account add|list|pause|resume|remove`: connecting platform accounts, seeing how they
-//! do, and removing one connected by mistake.
+//! do, and removing one connected by mistake. Changes go through the same service as the API
+//! ([`trellis_app::accounts`]), audited as `cli`.
 
 use crate::config::Config;
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 use std::sync::Arc;
-use trellis_core::{Account, AccountId, AccountStatus, BrandId, Channel, Store};
+use trellis_app::{accounts, Principal, ServiceError};
+use trellis_core::{Account, AccountId, BrandId, Channel, Store};
 use trellis_sync::accounts::connect::browserless::{
     authorize_in_browser, authorize_without_browser,
 };
@@ -102,9 +104,10 @@ pub async fn run(config: &Config, args: AccountArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
     match args.command {
         AccountCommand::Add(add) => {
-            let accounts = add_accounts(config, &store, *add).await?;
+            let added = add_accounts(config, &store, *add).await?;
+            accounts::connected(store.as_ref(), &Principal::operator(), &added).await?;
             let mut out = std::io::stdout().lock();
-            for account in accounts {
+            for account in added {
                 writeln!(
                     out,
                     "connected {} account {} {} ({})",
@@ -122,9 +125,24 @@ pub async fn run(config: &Config, args: AccountArgs) -> anyhow::Result<()> {
                 write_table(&mut out, &accounts, Utc::now())?;
             }
         }
-        AccountCommand::Pause { id } => set_status(&store, id, AccountStatus::Paused).await?,
-        AccountCommand::Resume { id } => set_status(&store, id, AccountStatus::Active).await?,
-        AccountCommand::Remove { id } => remove(&store, id).await?,
+        AccountCommand::Pause { id } => {
+            let operator = Principal::operator();
+            print_status(accounts::pause(store.as_ref(), &operator, AccountId(id)).await?);
+        }
+        AccountCommand::Resume { id } => {
+            let operator = Principal::operator();
+            let resumed = accounts::resume(store.as_ref(), &operator, AccountId(id)).await;
+            print_status(resumed.map_err(|error| match error {
+                // It needs re-authorization: say how, here.
+                ServiceError::Conflict(message) => anyhow!("{message} with `trellis account add`"),
+                other => other.into(),
+            })?);
+        }
+        AccountCommand::Remove { id } => {
+            let operator = Principal::operator();
+            let removed = accounts::remove(store.as_ref(), &operator, AccountId(id)).await?;
+            println!("account {id} {} removed", removed.display_name);
+        }
     }
     Ok(())
 }
@@ -223,10 +241,13 @@ async fn oauth_x(
     });
     let redirect = redirect(args, config.x.redirect_url.as_deref(), config, "x");
     let pending = PendingConnects::new(store.clone(), key.clone());
-    let url =
-        connect::start_x(connectors, &pending, brand, &base_url, &authorize, &redirect).await?;
+    let url = connect::start_x(connectors, &pending, brand, &base_url, &authorize, &redirect, None)
+        .await?;
     let callback = callback(&url).await?;
-    Ok(connect::finish_x(store, key, connectors, &pending, &callback.code, &callback.state).await?)
+    let code = &callback.code;
+    let (account, _) =
+        connect::finish_x(store, key, connectors, &pending, code, &callback.state).await?;
+    Ok(account)
 }
 
 async fn oauth_facebook(
@@ -307,28 +328,8 @@ async fn brand_named(store: &Arc<dyn Store>, name: &str) -> anyhow::Result<Brand
     })
 }
 
-async fn set_status(store: &Arc<dyn Store>, id: i64, status: AccountStatus) -> anyhow::Result<()> {
-    let account = store.get_account(AccountId(id)).await?;
-    let health = store.account_health(account.id).await?;
-    if status == AccountStatus::Active && health.status == AccountStatus::NeedsReauth {
-        bail!(
-            "account {id} needs re-authorization ({}): connect it again with `trellis account add`",
-            health.status_reason.as_deref().unwrap_or("the platform refused its token")
-        );
-    }
-    store.set_account_status(account.id, status, None).await?;
-    println!("account {id} {} is {status}", account.display_name);
-    Ok(())
-}
-
-/// Deletes the account with its credentials; the store refuses one with conversations, suggesting
-/// `pause`, so no history is lost.
-async fn remove(store: &Arc<dyn Store>, id: i64) -> anyhow::Result<()> {
-    let account = store.get_account(AccountId(id)).await?;
-    store.delete_account(account.id).await?;
-    tracing::info!(account_id = %account.id, channel = %account.channel, "account removed");
-    println!("account {id} {} removed", account.display_name);
-    Ok(())
+fn print_status(AccountSummary { account, health }: AccountSummary) {
+    println!("account {} {} is {}", account.id, account.display_name, health.status);
 }
 
 /// One line an account, its status's reason and last error on their own lines below.

@@ -13,7 +13,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::sync::Arc;
-use trellis_app::access::Via;
 use trellis_app::conversations::{self, ConversationChange};
 use trellis_app::Principal;
 use trellis_core::{
@@ -170,7 +169,7 @@ pub async fn run(config: &Config, op: ConversationOp) -> anyhow::Result<()> {
         }
         ConversationOp::Take(args) => {
             let user = find_active_user(&store, &args.as_user).await?;
-            let principal = Principal::user(&user, Via::Cli);
+            let principal = Principal::operator_as(&user);
             let id = ConversationId(args.id);
             let conversation = conversations::take(store.as_ref(), &principal, id)
                 .await
@@ -236,7 +235,7 @@ impl Acting {
             None => None,
         };
         let principal = match &user {
-            Some(user) => Principal::user(user, Via::Cli),
+            Some(user) => Principal::operator_as(user),
             None => Principal::operator(),
         };
         Ok(Self { principal, user, id: ConversationId(target.id), json: target.json })

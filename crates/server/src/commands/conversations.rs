@@ -105,7 +105,7 @@ pub async fn list(config: &Config, args: &ConversationsArgs) -> anyhow::Result<(
         return Ok(());
     }
     writeln!(out, "{}", list_header())?;
-    for conversation in &page.items {
+    for conversation in page.items.iter().map(|item| &item.conversation) {
         let title = match &conversation.subject {
             Some(subject) => subject.clone(),
             None => first_words(&store, conversation.id).await?,

@@ -16,6 +16,7 @@ pub async fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         sort: args.sort.into(),
         limit: args.limit as usize,
         offset: 0,
+        brands: None,
     };
     let results = tokio::task::spawn_blocking(move || index.search(&request))
         .await

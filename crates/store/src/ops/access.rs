@@ -1,9 +1,11 @@
 //! `AccessStore` for a backend (migration 0006): each method forwards to the file that implements
-//! it: `access/users.rs` (passwords, roles, deactivation, team membership), `access/sessions.rs`,
+//! it: `access/users.rs` (passwords, roles, deactivation, team membership), `access/brands.rs`
+//! (the brands teams serve), `access/sessions.rs`,
 //! `access/tokens.rs`, `access/audit.rs` (the audit log and the sign-in throttle); their pure
 //! rules are in `access/rules.rs`.
 
 pub(crate) mod audit;
+pub(crate) mod brands;
 pub(crate) mod rules;
 pub(crate) mod sessions;
 pub(crate) mod tokens;
@@ -17,6 +19,7 @@ macro_rules! access_ops {
         $crate::ops::access::sessions::session_ops!();
         $crate::ops::access::tokens::api_token_ops!();
         $crate::ops::access::audit::audit_ops!();
+        $crate::ops::access::brands::team_brand_ops!();
 
         impl This {
             /// The database's plan for each lookup of the sign-in tables (a session or a token by
@@ -103,6 +106,22 @@ macro_rules! access_ops {
 
             async fn remove_team_member(&self, team: TeamId, user: UserId) -> StoreResult<()> {
                 self.remove_team_member_impl(team, user).await
+            }
+
+            async fn set_team_brands(
+                &self,
+                team: TeamId,
+                brands: &[BrandId],
+            ) -> StoreResult<Vec<BrandId>> {
+                self.set_team_brands_impl(team, brands).await
+            }
+
+            async fn team_brands(&self, team: TeamId) -> StoreResult<Vec<BrandId>> {
+                self.team_brands_impl(team).await
+            }
+
+            async fn brands_served_by(&self, user: UserId) -> StoreResult<Option<Vec<BrandId>>> {
+                self.brands_served_by_impl(user).await
             }
 
             async fn create_session(&self, session: NewSession) -> StoreResult<Session> {

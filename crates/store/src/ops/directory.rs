@@ -217,6 +217,20 @@ macro_rules! directory_ops {
                 Ok(ids.into_iter().map(UserId).collect())
             }
 
+            async fn user_teams_impl(&self, user: UserId) -> StoreResult<Vec<TeamId>> {
+                let mut conn = self.reader().acquire().await.db()?;
+                Self::require(&mut conn, "select id from users where id = $1", user.0, "user")
+                    .await?;
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "select team_id from team_members where user_id = $1 order by team_id",
+                )
+                .bind(user.0)
+                .fetch_all(&mut *conn)
+                .await
+                .db()?;
+                Ok(ids.into_iter().map(TeamId).collect())
+            }
+
             /// Appends one directory change (no conversation) in the caller's transaction.
             async fn announce(
                 conn: &mut <Db as sqlx::Database>::Connection,

@@ -13,6 +13,7 @@ pub(crate) mod agents;
 pub(crate) mod assignment;
 pub(crate) mod commands;
 pub(crate) mod connection;
+pub(crate) mod contacts;
 pub(crate) mod directory;
 pub(crate) mod feed;
 pub(crate) mod ingest;
@@ -56,6 +57,7 @@ macro_rules! backend_ops {
         $crate::ops::notifications::notifications_ops!();
         $crate::ops::presence::presence_ops!();
         $crate::ops::access::access_ops!();
+        $crate::ops::contacts::contacts_ops!();
     };
 }
 pub(crate) use backend_ops;

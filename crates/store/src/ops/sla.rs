@@ -1,6 +1,8 @@
 //! Each conversation's SLA record and the index the SLA timer reads: `conversation_sla_due` on
 //! `next_transition_at`, so finding what is due is an index range read however many conversations
-//! are open, and a restart resumes from the stored due times.
+//! are open, and a restart resumes from the stored due times. Every write also keeps the record's
+//! summary (`level`, `next_due_at`: [`trellis_core::SlaSummary`]) that conversation lists filter
+//! on and show.
 
 /// The SLA timer's query: due transitions, earliest first. Shared with `explain_due_sla` so the
 /// plan checked in tests is the plan production runs.
@@ -33,6 +35,9 @@ macro_rules! sla_ops {
             /// conversation) in one transaction.
             async fn put_conversation_sla_impl(&self, sla: ConversationSla) -> StoreResult<()> {
                 let clocks = crate::rows_workflow::to_json("sla clocks", &sla.clocks)?;
+                // The summary the inbox filters on, from the same clocks in the same statement:
+                // the one place it is computed (migration 0008 aside).
+                let summary = sla.summary();
                 let now = crate::time::to_micros(crate::time::now());
                 let id = sla.conversation_id.0;
                 let mut tx = self.begin_write().await?;
@@ -44,16 +49,20 @@ macro_rules! sla_ops {
                 }
                 sqlx::query(
                     "insert into conversation_sla (conversation_id, policy_id, clocks, \
-                     next_transition_at, computed_at) values ($1, $2, $3, $4, $5) \
+                     next_transition_at, computed_at, level, next_due_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7) \
                      on conflict (conversation_id) do update set policy_id = excluded.policy_id, \
                      clocks = excluded.clocks, next_transition_at = excluded.next_transition_at, \
-                     computed_at = excluded.computed_at",
+                     computed_at = excluded.computed_at, level = excluded.level, \
+                     next_due_at = excluded.next_due_at",
                 )
                 .bind(id)
                 .bind(sla.policy_id.map(|p| p.0))
                 .bind(clocks)
                 .bind(sla.next_transition_at.map(crate::time::to_micros))
                 .bind(crate::time::to_micros(sla.computed_at))
+                .bind(summary.map(|s| s.level.as_str()))
+                .bind(summary.and_then(|s| s.due_at).map(crate::time::to_micros))
                 .execute(&mut *tx)
                 .await
                 .db()?;

@@ -64,6 +64,10 @@ macro_rules! store_impl {
                 self.team_members_impl(team).await
             }
 
+            async fn user_teams(&self, user: UserId) -> StoreResult<Vec<TeamId>> {
+                self.user_teams_impl(user).await
+            }
+
             async fn ingest(&self, batch: IngestBatch) -> StoreResult<IngestOutcome> {
                 self.ingest_impl(batch).await
             }

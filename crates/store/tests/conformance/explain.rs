@@ -34,7 +34,7 @@ async fn conversation_lists_read_an_index_in_order(h: &Harness) {
             },
         ),
         ("account", ConversationFilter { account: Some(acct.id), ..Default::default() }),
-        ("brand", ConversationFilter { brand: Some(acct.brand_id), ..Default::default() }),
+        ("brand", ConversationFilter { brands: vec![acct.brand_id], ..Default::default() }),
         (
             "mine",
             ConversationFilter {
@@ -54,7 +54,7 @@ async fn conversation_lists_read_an_index_in_order(h: &Harness) {
                 ..Default::default()
             },
         ),
-        ("team", ConversationFilter { team: Some(trellis_core::TeamId(1)), ..Default::default() }),
+        ("team", ConversationFilter { teams: vec![trellis_core::TeamId(1)], ..Default::default() }),
     ];
     for (name, filter) in filters {
         let plan = h.explain(&filter).await;

@@ -138,7 +138,7 @@ async fn every_filter_selects_exactly_its_conversations(h: &Harness) {
         set(&[a, b, c])
     );
     assert_eq!(
-        ids(h, f(ConversationFilter { brand: Some(fb.brand_id), ..Default::default() })).await,
+        ids(h, f(ConversationFilter { brands: vec![fb.brand_id], ..Default::default() })).await,
         set(&[c])
     );
     assert_eq!(
@@ -179,7 +179,7 @@ async fn every_filter_selects_exactly_its_conversations(h: &Harness) {
         set(&[])
     );
     assert_eq!(
-        ids(h, f(ConversationFilter { team: Some(team.id), ..Default::default() })).await,
+        ids(h, f(ConversationFilter { teams: vec![team.id], ..Default::default() })).await,
         set(&[b])
     );
     assert_eq!(

@@ -33,16 +33,20 @@ macro_rules! conformance {
 pub(crate) use conformance;
 
 mod access_audit;
+mod access_brands;
 mod access_sessions;
 mod access_tokens;
 mod access_users;
 mod connection;
+mod contacts;
 mod directory;
 mod explain;
 mod feed;
 mod ingest;
 mod listing;
+mod listing_sla;
 mod outbox;
+mod sla_backfill;
 mod workflow_agents;
 mod workflow_assignment;
 mod workflow_capacity;

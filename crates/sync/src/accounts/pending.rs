@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use trellis_connector_facebook::PageGrant;
-use trellis_core::{BrandId, ConnectFlow, Store};
+use trellis_core::{BrandId, ConnectFlow, Store, UserId};
 
 /// How long an admin has to finish a flow once started.
 pub const PENDING_TTL: Duration = Duration::minutes(10);
@@ -26,6 +26,10 @@ pub struct PendingX {
     pub redirect_uri: String,
     /// The PKCE verifier whose challenge went to the authorize URL.
     pub code_verifier: String,
+    /// Who started the flow (`None`: the operator at the CLI), for the audit log: X's callback
+    /// comes back without a session.
+    #[serde(default)]
+    pub started_by: Option<UserId>,
 }
 
 /// What the Facebook callback needs from the start of its flow.
@@ -182,6 +186,7 @@ mod tests {
             base_url: "http://127.0.0.1:1".into(),
             redirect_uri: "http://127.0.0.1:2/cb".into(),
             code_verifier: verifier.into(),
+            started_by: None,
         };
         let state = flows.put_x(&pending).await.unwrap();
         let sealed = flows.store.take_connect_flow("x", &state, Utc::now()).await.unwrap().unwrap();

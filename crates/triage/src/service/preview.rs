@@ -36,6 +36,7 @@ impl TriageService {
             sort: SortOrder::Newest,
             limit: PREVIEW_CANDIDATES,
             offset: 0,
+            brands: None,
         };
         let results = tokio::task::spawn_blocking(move || index.search(&request))
             .await

@@ -59,14 +59,14 @@ impl TriageService {
                 met: 0,
             };
             let open = ConversationFilter {
-                team: Some(team.id),
+                teams: vec![team.id],
                 statuses: vec![ConversationStatus::Open],
                 limit: ConversationFilter::MAX_LIMIT,
                 ..ConversationFilter::default()
             };
             self.each_conversation(open, |_| summary.open += 1).await?;
             let touched = ConversationFilter {
-                team: Some(team.id),
+                teams: vec![team.id],
                 updated_after: Some(since),
                 limit: ConversationFilter::MAX_LIMIT,
                 ..ConversationFilter::default()

@@ -1,13 +1,15 @@
 //! `trellis agents`, `trellis agent availability` and `trellis agent capacity`: who takes new
-//! conversations, since when, and how many they may hold.
+//! conversations, since when, and how many they may hold. Changes go through
+//! `trellis_app::teams` as the operator (capacity changes are audited).
 
 use super::{find_team, find_user, print_json};
 use crate::commands::render::{cell, utc_time};
 use crate::config::Config;
-use chrono::Utc;
 use clap::{Args, Subcommand};
 use std::collections::HashMap;
 use std::str::FromStr;
+use trellis_app::teams;
+use trellis_app::Principal;
 use trellis_core::Availability;
 
 #[derive(Debug, Args)]
@@ -74,7 +76,7 @@ pub async fn list(config: &Config, args: &AgentsArgs) -> anyhow::Result<()> {
         Some(key) => Some(find_team(&store, key).await?.id),
         None => None,
     };
-    let states = store.agent_states(team).await?;
+    let states = teams::agents(store.as_ref(), &Principal::operator(), team).await?;
     if args.json {
         return print_json(&states);
     }
@@ -110,23 +112,23 @@ pub async fn list(config: &Config, args: &AgentsArgs) -> anyhow::Result<()> {
 
 pub async fn run(config: &Config, args: AgentArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
+    let operator = Principal::operator();
     match args.command {
         AgentCommand::Availability { user, availability } => {
             let user = find_user(&store, &user).await?;
-            store.set_availability(user.id, availability, Utc::now()).await?;
+            teams::set_availability(store.as_ref(), &operator, user.id, availability).await?;
             say!("{} is {availability}", user.name);
         }
         AgentCommand::Capacity { user, capacity } => {
             let user = find_user(&store, &user).await?;
-            match capacity {
-                CapacityArg::Own(n) => {
-                    store.set_capacity(user.id, Some(n)).await?;
-                    say!("{} may hold {n} open conversations", user.name);
-                }
-                CapacityArg::Team => {
-                    store.set_capacity(user.id, None).await?;
-                    say!("{} follows their team's capacity", user.name);
-                }
+            let own = match capacity {
+                CapacityArg::Own(n) => Some(n),
+                CapacityArg::Team => None,
+            };
+            teams::set_capacity(store.as_ref(), &operator, user.id, own).await?;
+            match own {
+                Some(n) => say!("{} may hold {n} open conversations", user.name),
+                None => say!("{} follows their team's capacity", user.name),
             }
         }
     }

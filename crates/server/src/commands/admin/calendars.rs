@@ -1,6 +1,7 @@
 //! `trellis calendars` and `trellis calendar add|update|delete`: business-hours calendars (a time
 //! zone, weekly periods, holidays; docs/examples/calendar.json) that SLA policies time
-//! conversations in and rules' business-hours conditions name.
+//! conversations in and rules' business-hours conditions name. Through the same service as the
+//! API (audited as `cli`).
 
 use super::{print_json, read_definition};
 use crate::commands::render::{cell, utc_time};
@@ -8,9 +9,9 @@ use crate::config::Config;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
-use std::sync::Arc;
-use trellis_core::{CalendarId, CalendarInput, CalendarRecord, Store};
-use trellis_triage::stored::{calendar_draft, calendar_from_record};
+use trellis_app::{calendars, Principal, ServiceError};
+use trellis_core::{CalendarId, CalendarRecord, Store};
+use trellis_triage::stored::calendar_from_record;
 
 #[derive(Debug, Args)]
 pub struct CalendarsArgs {
@@ -53,7 +54,7 @@ pub enum CalendarCommand {
 
 pub async fn list(config: &Config, args: &CalendarsArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
-    let calendars = store.list_calendars().await?;
+    let calendars = calendars::list(store.as_ref(), &Principal::operator()).await?;
     if args.json {
         return print_json(&calendars);
     }
@@ -80,40 +81,59 @@ pub async fn list(config: &Config, args: &CalendarsArgs) -> anyhow::Result<()> {
 
 pub async fn run(config: &Config, args: CalendarArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
+    let (store, operator) = (store.as_ref(), Principal::operator());
     match args.command {
         CalendarCommand::Add { name, file } => {
-            let draft = calendar_draft(&read_definition(&file)?)?;
-            let input = CalendarInput { name, definition: draft.definition };
-            let calendar = store.create_calendar(input).await.context("cannot add the calendar")?;
+            let definition = calendars::definition_from_text(&read_definition(&file)?)?;
+            let calendar = calendars::create(store, &operator, &name, &definition)
+                .await
+                .map_err(refusal)
+                .context("cannot add the calendar")?;
             say!("calendar {} added: \"{}\"", calendar.id, calendar.name);
         }
         CalendarCommand::Update { id, name, file } => {
-            let current = find_calendar(&store, id).await?;
+            let current = find_calendar(store, id).await?;
             let definition = match file {
-                Some(file) => calendar_draft(&read_definition(&file)?)?.definition,
-                None => current.definition,
+                Some(file) => Some(calendars::definition_from_text(&read_definition(&file)?)?),
+                None => None,
             };
-            let input = CalendarInput { name: name.unwrap_or(current.name), definition };
-            let calendar = store.update_calendar(current.id, input).await?;
+            let calendar = calendars::update(
+                store,
+                &operator,
+                current.id,
+                name.as_deref(),
+                definition.as_ref(),
+            )
+            .await
+            .map_err(refusal)
+            .context("cannot update the calendar")?;
             say!("calendar {} updated: \"{}\"", calendar.id, calendar.name);
         }
         CalendarCommand::Delete { id } => {
-            let calendar = find_calendar(&store, id).await?;
-            store.delete_calendar(calendar.id).await.context("cannot delete the calendar")?;
+            let calendar = find_calendar(store, id).await?;
+            calendars::delete(store, &operator, calendar.id)
+                .await
+                .map_err(refusal)
+                .context("cannot delete the calendar")?;
             say!("calendar {} deleted: \"{}\"", calendar.id, calendar.name);
         }
     }
     Ok(())
 }
 
-pub(super) async fn find_calendar(
-    store: &Arc<dyn Store>,
-    id: i64,
-) -> anyhow::Result<CalendarRecord> {
-    store
-        .list_calendars()
-        .await?
-        .into_iter()
-        .find(|calendar| calendar.id == CalendarId(id))
-        .with_context(|| format!("no calendar {id} (see `trellis calendars`)"))
+async fn find_calendar(store: &dyn Store, id: i64) -> anyhow::Result<CalendarRecord> {
+    match calendars::find(store, CalendarId(id)).await {
+        Err(ServiceError::NotFound(_)) => {
+            anyhow::bail!("no calendar {id} (see `trellis calendars`)")
+        }
+        found => Ok(found?),
+    }
+}
+
+/// The service's refusal as the CLI has always worded it: a conflict says so.
+pub(super) fn refusal(error: ServiceError) -> anyhow::Error {
+    match error {
+        ServiceError::Conflict(message) => anyhow::anyhow!("conflict: {message}"),
+        other => other.into(),
+    }
 }

@@ -28,7 +28,7 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-use trellis_core::{Store, Team, TeamId, User, UserId};
+use trellis_core::{Brand, BrandId, Store, Team, TeamId, User, UserId};
 
 /// Prints `value` as pretty JSON on stdout, for `--json`.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
@@ -54,6 +54,16 @@ pub async fn find_user(store: &Arc<dyn Store>, key: &str) -> anyhow::Result<User
         .into_iter()
         .find(|user| Some(user.id) == id || user.email.eq_ignore_ascii_case(key))
         .with_context(|| format!("no user with id or email {key:?} (see `trellis users`)"))
+}
+
+/// A brand named by id or by name.
+pub async fn find_brand(store: &Arc<dyn Store>, key: &str) -> anyhow::Result<Brand> {
+    let brands = store.list_brands().await?;
+    let id = key.parse::<i64>().ok().map(BrandId);
+    brands
+        .into_iter()
+        .find(|brand| Some(brand.id) == id || brand.name == key)
+        .with_context(|| format!("no brand with id or name {key:?} (see `trellis accounts`)"))
 }
 
 /// A team named by id or by name.

@@ -1,8 +1,9 @@
 //! `trellis sla policies`, `trellis sla policy add|update|delete` and `trellis sla show`: SLA
 //! policies (targets per priority, warning percent, escalation; docs/examples/policy.json) timed
-//! in a business-hours calendar, and one conversation's clocks.
+//! in a business-hours calendar, and one conversation's clocks. Policies are written through the
+//! same service as the API (audited as `cli`).
 
-use super::calendars::find_calendar;
+use super::calendars::refusal;
 use super::{print_json, read_definition};
 use crate::commands::render::{cell, utc_time};
 use crate::config::Config;
@@ -11,10 +12,12 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
+use trellis_app::calendars;
+use trellis_app::policies::{self, PolicyChange};
+use trellis_app::{Principal, ServiceError};
 use trellis_core::{
     CalendarId, ConversationId, SlaClockRecord, SlaPolicyId, SlaPolicyInput, SlaPolicyRecord, Store,
 };
-use trellis_triage::stored::{calendar_from_record, policy_draft};
 
 #[derive(Debug, Args)]
 pub struct SlaArgs {
@@ -86,63 +89,63 @@ pub enum PolicyCommand {
 
 pub async fn run(config: &Config, args: SlaArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
+    let (db, operator) = (store.as_ref(), Principal::operator());
     match args.command {
-        SlaCommand::Policies { json } => list(&store, json).await,
+        SlaCommand::Policies { json } => list(db, json).await,
         SlaCommand::Policy { command: PolicyCommand::Add { name, file, calendar, default } } => {
-            let text = read_definition(&file)?;
+            let definition = policies::definition_from_text(&read_definition(&file)?)?;
             let calendar_id = calendar.map(CalendarId);
-            let definition = validate(&store, &name, &text, calendar_id).await?;
             let input = SlaPolicyInput { name, calendar_id, is_default: default, definition };
-            let policy = store.create_sla_policy(input).await.context("cannot add the policy")?;
+            let policy = policies::create(db, &operator, input)
+                .await
+                .map_err(refusal)
+                .context("cannot add the policy")?;
             say!("sla policy {} added: \"{}\"{}", policy.id, policy.name, default_note(&policy));
             Ok(())
         }
         SlaCommand::Policy {
             command: PolicyCommand::Update { id, name, file, calendar, no_calendar, default },
         } => {
-            let current = find_policy(&store, id).await?;
-            let name = name.unwrap_or(current.name);
+            let current = find_policy(db, id).await?;
             let calendar_id = match (calendar, no_calendar) {
-                (Some(calendar), _) => Some(CalendarId(calendar)),
-                (None, true) => None,
-                (None, false) => current.calendar_id,
+                (Some(calendar), _) => Some(Some(CalendarId(calendar))),
+                (None, true) => Some(None),
+                (None, false) => None,
             };
-            let text = match file {
-                Some(file) => read_definition(&file)?,
-                None => current.definition.to_string(),
+            let definition = match file {
+                Some(file) => Some(policies::definition_from_text(&read_definition(&file)?)?),
+                None => None,
             };
-            // Checked again even when only the calendar changed: the targets count in it.
-            let definition = validate(&store, &name, &text, calendar_id).await?;
-            let is_default = default || current.is_default;
-            let input = SlaPolicyInput { name, calendar_id, is_default, definition };
-            let policy = store.update_sla_policy(current.id, input).await?;
+            let change = PolicyChange { name, calendar_id, definition };
+            // `--default` alone changes nothing else: no rewrite, only the flag moves.
+            let mut policy = if default && change == PolicyChange::default() {
+                current
+            } else {
+                policies::update(db, &operator, current.id, change)
+                    .await
+                    .map_err(refusal)
+                    .context("cannot update the policy")?
+            };
+            if default {
+                policy = policies::make_default(db, &operator, policy.id)
+                    .await
+                    .map_err(refusal)
+                    .context("cannot make the policy the default")?;
+            }
             say!("sla policy {} updated: \"{}\"{}", policy.id, policy.name, default_note(&policy));
             Ok(())
         }
         SlaCommand::Policy { command: PolicyCommand::Delete { id } } => {
-            let policy = find_policy(&store, id).await?;
-            store.delete_sla_policy(policy.id).await.context("cannot delete the policy")?;
+            let policy = find_policy(db, id).await?;
+            policies::delete(db, &operator, policy.id)
+                .await
+                .map_err(refusal)
+                .context("cannot delete the policy")?;
             say!("sla policy {} deleted: \"{}\"", policy.id, policy.name);
             Ok(())
         }
         SlaCommand::Show { conversation, json } => show(&store, conversation, json).await,
     }
-}
-
-async fn validate(
-    store: &Arc<dyn Store>,
-    name: &str,
-    text: &str,
-    calendar_id: Option<CalendarId>,
-) -> anyhow::Result<serde_json::Value> {
-    let calendar = match calendar_id {
-        Some(id) => {
-            let record = find_calendar(store, id.0).await?;
-            Some((id, calendar_from_record(&record)?))
-        }
-        None => None,
-    };
-    Ok(policy_draft(name, text, calendar)?.definition)
 }
 
 fn default_note(policy: &SlaPolicyRecord) -> &'static str {
@@ -153,8 +156,9 @@ fn default_note(policy: &SlaPolicyRecord) -> &'static str {
     }
 }
 
-async fn list(store: &Arc<dyn Store>, json: bool) -> anyhow::Result<()> {
-    let policies = store.list_sla_policies().await?;
+async fn list(store: &dyn Store, json: bool) -> anyhow::Result<()> {
+    let operator = Principal::operator();
+    let policies = policies::list(store, &operator).await?;
     if json {
         return print_json(&policies);
     }
@@ -162,7 +166,7 @@ async fn list(store: &Arc<dyn Store>, json: bool) -> anyhow::Result<()> {
         say!("no sla policies; add one with `trellis sla policy add --name N --file policy.json`");
         return Ok(());
     }
-    let calendars = store.list_calendars().await?;
+    let calendars = calendars::list(store, &operator).await?;
     say!("{:>5}  {:<24}  {:<7}  {:<24}  {:<19}", "ID", "NAME", "DEFAULT", "CALENDAR", "UPDATED");
     for policy in &policies {
         let calendar = match policy.calendar_id {
@@ -184,13 +188,13 @@ async fn list(store: &Arc<dyn Store>, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn find_policy(store: &Arc<dyn Store>, id: i64) -> anyhow::Result<SlaPolicyRecord> {
-    store
-        .list_sla_policies()
-        .await?
-        .into_iter()
-        .find(|policy| policy.id == SlaPolicyId(id))
-        .with_context(|| format!("no sla policy {id} (see `trellis sla policies`)"))
+async fn find_policy(store: &dyn Store, id: i64) -> anyhow::Result<SlaPolicyRecord> {
+    match policies::find(store, SlaPolicyId(id)).await {
+        Err(ServiceError::NotFound(_)) => {
+            anyhow::bail!("no sla policy {id} (see `trellis sla policies`)")
+        }
+        found => Ok(found?),
+    }
 }
 
 async fn show(store: &Arc<dyn Store>, conversation: i64, json: bool) -> anyhow::Result<()> {

@@ -1,16 +1,18 @@
-//! `trellis teams`, `trellis team add`, `trellis team member add|remove` and `trellis team
-//! settings`: the teams conversations are routed to, who is in them, and how each assigns its
-//! conversations.
+//! `trellis teams`, `trellis team add`, `trellis team member add|remove`, `trellis team brands`
+//! and `trellis team settings`: the teams conversations are routed to, who is in them, the brands
+//! they serve, and how each assigns its conversations. Every change goes through
+//! `trellis_app::teams` as the operator, so it is checked and audited as over the API.
 
 use super::duration::{format_duration, MaybeDuration};
-use super::{find_team, find_user, print_json};
+use super::{find_brand, find_team, find_user, print_json};
 use crate::config::Config;
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use serde::Serialize;
 use std::str::FromStr;
 use std::sync::Arc;
-use trellis_core::{AssignmentMode, Store, StoreError, Team, TeamSettings, UserId};
+use trellis_app::teams::{self, SettingsChange};
+use trellis_app::Principal;
+use trellis_core::{AssignmentMode, BrandId, Store, TeamSettings};
 
 #[derive(Debug, Args)]
 pub struct TeamsArgs {
@@ -31,6 +33,20 @@ pub enum TeamCommand {
     Add {
         #[arg(value_name = "NAME")]
         name: String,
+        /// A brand (id or name) the team serves; repeat for several. None: every brand, those
+        /// added later included
+        #[arg(long = "brand", value_name = "BRAND")]
+        brands: Vec<String>,
+    },
+    /// Set the brands a team serves (its agents work those brands' conversations); with no
+    /// brand, every brand
+    Brands {
+        /// The team's id or name
+        #[arg(value_name = "TEAM")]
+        team: String,
+        /// Brands by id or name
+        #[arg(value_name = "BRAND")]
+        brands: Vec<String>,
     },
     /// Manage a team's members
     Member {
@@ -75,7 +91,7 @@ pub struct SettingsArgs {
     pub assignment: Option<AssignmentMode>,
 
     /// Open conversations an agent may hold unless their own capacity says otherwise
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub capacity: Option<u32>,
 
     /// Return an agent's open conversations to the queue after this long offline (30m, 2h, …),
@@ -88,23 +104,9 @@ pub struct SettingsArgs {
     pub json: bool,
 }
 
-/// A team as `trellis teams --json` shows it.
-#[derive(Debug, Serialize)]
-struct TeamView {
-    #[serde(flatten)]
-    team: Team,
-    members: Vec<UserId>,
-    settings: TeamSettings,
-}
-
 pub async fn list(config: &Config, args: &TeamsArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
-    let mut views = Vec::new();
-    for team in store.list_teams().await? {
-        let members = store.team_members(team.id).await?;
-        let settings = store.team_settings(team.id).await?;
-        views.push(TeamView { team, members, settings });
-    }
+    let views = teams::list(store.as_ref(), &Principal::operator()).await?;
     if args.json {
         return print_json(&views);
     }
@@ -113,26 +115,43 @@ pub async fn list(config: &Config, args: &TeamsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     say!(
-        "{:>5}  {:<24}  {:>7}  {:<11}  {:>8}  {:<12}",
+        "{:>5}  {:<24}  {:>7}  {:<11}  {:>8}  {:<12}  {}",
         "ID",
         "NAME",
         "MEMBERS",
         "ASSIGNMENT",
         "CAPACITY",
-        "RETURN AFTER"
+        "RETURN AFTER",
+        "BRANDS"
     );
     for view in &views {
         say!(
-            "{:>5}  {:<24}  {:>7}  {:<11}  {:>8}  {:<12}",
+            "{:>5}  {:<24}  {:>7}  {:<11}  {:>8}  {:<12}  {}",
             view.team.id,
             crate::commands::render::cell(&view.team.name, 24),
             view.members.len(),
             view.settings.assignment.as_str(),
             view.settings.default_capacity,
             return_after(&view.settings),
+            brands(&view.brands),
         );
     }
     Ok(())
+}
+
+fn brands(brands: &[BrandId]) -> String {
+    if brands.is_empty() {
+        return "all".to_owned();
+    }
+    brands.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+async fn brand_ids(store: &Arc<dyn Store>, keys: &[String]) -> anyhow::Result<Vec<BrandId>> {
+    let mut ids = Vec::with_capacity(keys.len());
+    for key in keys {
+        ids.push(find_brand(store, key).await?.id);
+    }
+    Ok(ids)
 }
 
 fn return_after(settings: &TeamSettings) -> String {
@@ -141,33 +160,40 @@ fn return_after(settings: &TeamSettings) -> String {
 
 pub async fn run(config: &Config, args: TeamArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(config).await?;
+    let operator = Principal::operator();
     match args.command {
-        TeamCommand::Add { name } => {
-            let team = store
-                .create_team(&name)
+        TeamCommand::Add { name, brands: keys } => {
+            let brands = brand_ids(&store, &keys).await?;
+            let view = teams::create(store.as_ref(), &operator, &name, &brands)
                 .await
                 .with_context(|| format!("cannot add team {name}"))?;
-            say!("team {} added: {}", team.id, team.name);
+            say!("team {} added: {}", view.team.id, view.team.name);
+        }
+        TeamCommand::Brands { team, brands: keys } => {
+            let team = find_team(&store, &team).await?;
+            let brands = brand_ids(&store, &keys).await?;
+            let view = teams::set_brands(store.as_ref(), &operator, team.id, &brands).await?;
+            say!("team {} serves brands: {}", team.name, self::brands(&view.brands));
         }
         TeamCommand::Member { command: MemberCommand::Add { team, user } } => {
             let team = find_team(&store, &team).await?;
             let user = find_user(&store, &user).await?;
-            store.add_team_member(team.id, user.id).await?;
+            teams::add_member(store.as_ref(), &operator, team.id, user.id).await?;
             say!("{} <{}> is a member of team {}", user.name, user.email, team.name);
         }
         TeamCommand::Member { command: MemberCommand::Remove { team, user } } => {
             let team = find_team(&store, &team).await?;
             let user = find_user(&store, &user).await?;
-            match store.remove_team_member(team.id, user.id).await {
-                Ok(()) => {}
-                Err(StoreError::NotFound { entity: "team member", .. }) => anyhow::bail!(
+            let removed = teams::remove_member(store.as_ref(), &operator, team.id, user.id).await;
+            if let Err(trellis_app::ServiceError::NotFound(_)) = removed {
+                anyhow::bail!(
                     "{} <{}> is not a member of team {}",
                     user.name,
                     user.email,
                     team.name
-                ),
-                Err(error) => return Err(error.into()),
+                );
             }
+            removed?;
             say!("{} <{}> is no longer a member of team {}", user.name, user.email, team.name);
         }
         TeamCommand::Settings(args) => settings(&store, args).await?,
@@ -177,23 +203,18 @@ pub async fn run(config: &Config, args: TeamArgs) -> anyhow::Result<()> {
 
 async fn settings(store: &Arc<dyn Store>, args: SettingsArgs) -> anyhow::Result<()> {
     let team = find_team(store, &args.team).await?;
-    let mut settings = store.team_settings(team.id).await?;
-    let changed =
-        args.assignment.is_some() || args.capacity.is_some() || args.return_after.is_some();
-    if let Some(mode) = args.assignment {
-        settings.assignment = mode;
-    }
-    if let Some(capacity) = args.capacity {
-        settings.default_capacity = capacity;
-    }
-    if let Some(after) = args.return_after {
-        settings.return_after_offline_secs = after.secs;
-    }
-    if changed {
-        store.update_team_settings(settings.clone()).await?;
-        // Read back what the store now holds rather than echoing the request.
-        settings = store.team_settings(team.id).await?;
-    }
+    let change = SettingsChange {
+        assignment: args.assignment,
+        default_capacity: args.capacity,
+        return_after_offline_secs: args.return_after.map(|after| after.secs),
+    };
+    let settings = if change == SettingsChange::default() {
+        store.team_settings(team.id).await?
+    } else {
+        teams::update_settings(store.as_ref(), &Principal::operator(), team.id, &change)
+            .await?
+            .settings
+    };
     if args.json {
         return print_json(&settings);
     }

@@ -6,7 +6,7 @@ use crate::accounts::{Connectors, PendingConnects};
 use crate::secrets::{AccountSecrets, SecretKey};
 use oauth2::PkceCodeChallenge;
 use std::sync::Arc;
-use trellis_core::{Account, BrandId, Channel, Credentials, NewAccount, Store};
+use trellis_core::{Account, BrandId, Channel, Credentials, NewAccount, Store, UserId};
 
 /// What trellis asks X for: reading mentions and DMs, replying, moderating replies, and
 /// `offline.access` for a refresh token.
@@ -24,6 +24,7 @@ pub async fn start_x(
     base_url: &str,
     authorize_base: &str,
     redirect_uri: &str,
+    started_by: Option<UserId>,
 ) -> Result<url::Url, ConnectError> {
     let client = connectors
         .x_oauth_client(redirect_uri)
@@ -35,6 +36,7 @@ pub async fn start_x(
             base_url: base_url.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             code_verifier: verifier.secret().clone(),
+            started_by,
         })
         .await?;
     Ok(trellis_connector_x::authorize_url(
@@ -47,7 +49,7 @@ pub async fn start_x(
 }
 
 /// Finishes the flow `state` started: trades `code` (with the PKCE verifier) for tokens, asks X
-/// whose they are, and connects that account.
+/// whose they are, and connects that account. Answers the account and who started the flow.
 pub async fn finish_x(
     store: &Arc<dyn Store>,
     key: &SecretKey,
@@ -55,7 +57,7 @@ pub async fn finish_x(
     pending: &PendingConnects,
     code: &str,
     state: &str,
-) -> Result<Account, ConnectError> {
+) -> Result<(Account, Option<UserId>), ConnectError> {
     let flow =
         pending.take_x(state).await?.ok_or(ConnectError::UnknownFlow("authorization state"))?;
     let client = connectors
@@ -83,5 +85,5 @@ pub async fn finish_x(
         expires_at: Some(tokens.expires_at),
         api_username: None,
     };
-    save_account(store, key, account, &secrets).await
+    Ok((save_account(store, key, account, &secrets).await?, flow.started_by))
 }
