@@ -6,53 +6,15 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{call, env, mention, Env};
+use common::{call, env, mention, mention_to, Env, Mention};
 use serde_json::{json, Value};
 use trellis_core::BrandId;
 
-/// A second brand with its own X account and one mention: its conversation id.
+/// A second brand with its own X account and one mention: the brand and the conversation id.
 async fn other_brand_mention(env: &Env) -> (BrandId, i64) {
-    let brand = env.store.create_brand("Globex").await.unwrap();
-    let account = env
-        .store
-        .create_account(trellis_core::NewAccount {
-            brand_id: brand.id,
-            channel: trellis_core::Channel::X,
-            platform_account_id: "globex".into(),
-            display_name: "@globex".into(),
-            base_url: String::new(),
-        })
-        .await
-        .unwrap();
-    let message = trellis_core::NewMessage {
-        platform_id: trellis_core::PlatformId::parse("7001").unwrap(),
-        kind: trellis_core::MessageKind::Mention,
-        direction: trellis_core::Direction::Inbound,
-        author: trellis_core::NewContact {
-            platform_id: trellis_core::PlatformId::parse("u7").unwrap(),
-            handle: Some(trellis_core::Handle::parse("eve").unwrap()),
-            display_name: None,
-            follower_count: None,
-            verified: false,
-        },
-        parent_platform_id: None,
-        thread_platform_id: None,
-        thread_title: None,
-        text: "@globex where is my parcel".into(),
-        lang: None,
-        raw: Value::Null,
-        created_at: chrono::Utc::now() - chrono::Duration::minutes(3),
-        deleted_at: None,
-    };
-    let batch = trellis_core::IngestBatch {
-        account_id: account.id,
-        messages: vec![message],
-        cursors: vec![],
-    };
-    env.store.ingest(batch).await.unwrap();
-    let all = env.store.list_conversations(&Default::default()).await.unwrap();
-    let id = all.items.iter().find(|c| c.brand_id == brand.id).unwrap().id.0;
-    (brand.id, id)
+    let mention =
+        Mention { brand: "Globex", id: "7001", author: "eve", text: "where is my parcel" };
+    mention_to(env, mention).await
 }
 
 fn ids(body: &Value) -> Vec<i64> {

@@ -10,7 +10,7 @@ use crate::trellis_run;
 use anyhow::Context;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use trellis_app::identity::{tokens, users};
@@ -135,12 +135,22 @@ async fn corpus_accounts(store: &dyn Store) -> anyhow::Result<Vec<AccountId>> {
         .collect()
 }
 
-/// `count` agents (role agent) and a fresh one-day API token for each; agents from an earlier
-/// run on the same data dir are reused.
+/// The team every bench agent belongs to. It names no brand, so its agents work every brand, as
+/// the agents of a one-brand deployment do (an agent in no team works none).
+pub const AGENTS_TEAM: &str = "trellis-bench agents";
+
+/// `count` agents (role agent, members of [`AGENTS_TEAM`]) and a fresh one-day API token for
+/// each; agents from an earlier run on the same data dir are reused.
 pub async fn agents(store: &dyn Store, count: usize) -> anyhow::Result<Vec<Login>> {
     let operator = Principal::operator();
     let existing: HashMap<String, i64> =
         store.list_users().await?.into_iter().map(|user| (user.email, user.id.0)).collect();
+    let team = match store.list_teams().await?.into_iter().find(|team| team.name == AGENTS_TEAM) {
+        Some(team) => team.id,
+        None => store.create_team(AGENTS_TEAM).await?.id,
+    };
+    let members: HashSet<i64> =
+        store.team_members(team).await?.into_iter().map(|user| user.0).collect();
     let expires_at = Utc::now() + chrono::Duration::days(1);
     let mut logins = Vec::with_capacity(count);
     for n in 0..count {
@@ -157,6 +167,9 @@ pub async fn agents(store: &dyn Store, count: usize) -> anyhow::Result<Vec<Login
                 users::create_user(store, &operator, input).await?.id
             }
         };
+        if !members.contains(&user_id.0) {
+            store.add_team_member(team, user_id).await?;
+        }
         let token =
             tokens::create(store, &operator, user_id, "trellis-bench agents", Some(expires_at))
                 .await?;

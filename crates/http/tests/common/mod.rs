@@ -165,25 +165,44 @@ impl Env {
 
 /// An X account with one inbound mention: its conversation id.
 pub async fn mention(env: &Env) -> i64 {
-    let brand = env.store.create_brand("Acme").await.unwrap();
+    let mention =
+        Mention { brand: "Acme", id: "9001", author: "dana", text: "my order never came" };
+    mention_to(env, mention).await.1
+}
+
+/// One inbound X mention to a brand's account, its ids and words chosen by the test.
+pub struct Mention<'a> {
+    /// The brand, created with an X account of its lowercased name.
+    pub brand: &'a str,
+    /// The tweet's id; the author's platform id is `u` and it.
+    pub id: &'a str,
+    pub author: &'a str,
+    /// What follows `@account`.
+    pub text: &'a str,
+}
+
+/// Creates `mention`'s brand, account and message: the brand and the conversation id.
+pub async fn mention_to(env: &Env, mention: Mention<'_>) -> (trellis_core::BrandId, i64) {
+    let brand = env.store.create_brand(mention.brand).await.unwrap();
+    let handle = mention.brand.to_lowercase();
     let account = env
         .store
         .create_account(trellis_core::NewAccount {
             brand_id: brand.id,
             channel: trellis_core::Channel::X,
-            platform_account_id: "acme".into(),
-            display_name: "@acme".into(),
+            platform_account_id: handle.clone(),
+            display_name: format!("@{handle}"),
             base_url: String::new(),
         })
         .await
         .unwrap();
     let message = trellis_core::NewMessage {
-        platform_id: trellis_core::PlatformId::parse("9001").unwrap(),
+        platform_id: trellis_core::PlatformId::parse(mention.id).unwrap(),
         kind: trellis_core::MessageKind::Mention,
         direction: trellis_core::Direction::Inbound,
         author: trellis_core::NewContact {
-            platform_id: trellis_core::PlatformId::parse("u1").unwrap(),
-            handle: Some(trellis_core::Handle::parse("dana").unwrap()),
+            platform_id: trellis_core::PlatformId::parse(&format!("u{}", mention.id)).unwrap(),
+            handle: Some(trellis_core::Handle::parse(mention.author).unwrap()),
             display_name: None,
             follower_count: None,
             verified: false,
@@ -191,7 +210,7 @@ pub async fn mention(env: &Env) -> i64 {
         parent_platform_id: None,
         thread_platform_id: None,
         thread_title: None,
-        text: "@acme my order never came".into(),
+        text: format!("@{handle} {}", mention.text),
         lang: None,
         raw: serde_json::Value::Null,
         created_at: chrono::Utc::now() - chrono::Duration::minutes(5),
@@ -203,8 +222,9 @@ pub async fn mention(env: &Env) -> i64 {
         cursors: Vec::new(),
     };
     env.store.ingest(batch).await.unwrap();
-    let messages = env.store.list_conversations(&Default::default()).await.unwrap();
-    messages.items[0].id.0
+    let all = env.store.list_conversations(&Default::default()).await.unwrap();
+    let conversation = all.items.iter().find(|c| c.brand_id == brand.id).unwrap();
+    (brand.id, conversation.id.0)
 }
 
 impl Env {
